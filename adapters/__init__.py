@@ -1,0 +1,1 @@
+"""Adapter families, one module each; installed as ``tfbench.adapters`` (never as top-level ``adapters``)."""

@@ -1,0 +1,86 @@
+"""Scale buckets (TokBench): per-instance ratios, bucket edges per resolution, mean of bucket means."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+BUCKETS: tuple[str, ...] = ("small", "medium", "large")
+
+# Half-open [e0, e1), [e1, e2), [e2, e3]; ratios below e0 are not counted.
+TEXT_EDGES: dict[str, tuple[float, ...]] = {
+    "256": (0.02, 0.03, 0.04, 1.0),
+    "512": (0.01, 0.02, 0.03, 1.0),
+    "1024": (0.005, 0.01, 0.02, 1.0),
+}
+FACE_EDGES: dict[str, tuple[float, ...]] = {
+    "256": (0.1, 0.2, 0.3, 1.0),
+    "512": (0.05, 0.1, 0.2, 1.0),
+    "1024": (0.02, 0.05, 0.1, 1.0),
+}
+# `native` feeds full-resolution images, so it uses the finest (1024) edges.
+NATIVE_EDGES_FROM = "1024"
+
+
+def text_ratio(box_w: float, box_h: float, n_chars: int, image_w: int) -> float:
+    """Character size relative to the image: max(box w, box h) / characters / image width."""
+    return max(box_w, box_h) / max(n_chars, 1) / image_w
+
+
+def face_ratio(box_w: float, box_h: float, image_w: int) -> float:
+    """Longer side of the face box / image width."""
+    return max(box_w, box_h) / image_w
+
+
+def bucket_of(ratio: float, edges: Sequence[float]) -> int | None:
+    """Index of the bucket holding ``ratio`` or None when it is below the first edge / above the last."""
+    if ratio is None or not math.isfinite(ratio) or ratio < edges[0]:
+        return None
+    for i in range(len(edges) - 1):
+        if edges[i] <= ratio < edges[i + 1]:
+            return i
+    return len(edges) - 2 if ratio == edges[-1] else None
+
+
+@dataclass
+class BucketMean:
+    """Mergeable per-bucket mean (torchmetrics style: declared state, update/merge/compute)."""
+
+    edges: tuple[float, ...]
+    sums: list[float] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        n = len(self.edges) - 1
+        self.sums = self.sums or [0.0] * n
+        self.counts = self.counts or [0] * n
+
+    def update(self, value: float, ratio: float) -> bool:
+        """Add one instance; returns False when its ratio falls outside every bucket."""
+        b = bucket_of(ratio, self.edges)
+        if b is None:
+            return False
+        self.sums[b] += float(value)
+        self.counts[b] += 1
+        return True
+
+    def update_many(self, pairs: Iterable[tuple[float, float]]) -> None:
+        for value, ratio in pairs:
+            self.update(value, ratio)
+
+    def merge(self, other: "BucketMean") -> "BucketMean":
+        if tuple(other.edges) != tuple(self.edges):
+            raise ValueError(f"cannot merge buckets with edges {other.edges} into {self.edges}")
+        return BucketMean(self.edges, [a + b for a, b in zip(self.sums, other.sums)],
+                          [a + b for a, b in zip(self.counts, other.counts)])
+
+    def compute(self) -> dict[str, float | None]:
+        """{small, medium, large, mean}; empty buckets are None and left out of the mean."""
+        means = [s / c if c else None for s, c in zip(self.sums, self.counts)]
+        out: dict[str, float | None] = dict(zip(BUCKETS, means))
+        present = [m for m in means if m is not None]
+        out["mean"] = sum(present) / len(present) if present else None
+        return out
+
+    def count_dict(self) -> dict[str, int]:
+        return dict(zip(BUCKETS, self.counts))

@@ -1,0 +1,81 @@
+"""`tfbench run`: evaluate adapters on a suite at one or more resolutions."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_ADAPTERS = ["identity", "jpeg:quality=90", "jpeg:quality=30", "jpeg:quality=5", "webp:quality=30", "avif:quality=30"]
+DEFAULT_OUT = "tfbench-results"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="evaluate adapters on a suite (no arguments: mini at 256 on reference adapters)",
+                       description="Reconstruct every image of a suite through each adapter under the TokBench "
+                                   "resize protocol and score text (T-ACC, T-NED) and faces (F-Sim) per scale bucket.")
+    p.add_argument("--suite", default="mini", help="suite name or manifest.json path (default: mini)")
+    p.add_argument("--data-root", default=os.environ.get("TFBENCH_DATA_ROOT"),
+                   help="folder the suite's image paths are relative to (env TFBENCH_DATA_ROOT)")
+    p.add_argument("--adapter", "-a", action="append", metavar="SPEC",
+                   help=f"adapter spec, repeatable (default: {' '.join(DEFAULT_ADAPTERS)})")
+    p.add_argument("--resolution", "-r", action="append", metavar="R",
+                   help="256, 512, 1024 or native; repeatable or comma-separated (default: 256)")
+    p.add_argument("--out", "-o", default=DEFAULT_OUT, help=f"output folder (default: ./{DEFAULT_OUT})")
+    p.add_argument("--batch-size", type=int, default=None, help="images per adapter call (default: adapter's own)")
+    p.add_argument("--on-error", choices=["stop", "skip"], default="stop",
+                   help="stop at the first failing image (default) or record the failure and go on")
+    p.add_argument("--ocr", default="rapidocr", help="OCR backend (default: rapidocr)")
+    p.add_argument("--face", default="sface", help="face-recognition backend (default: sface)")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for OCR and face models (default: 2)")
+    p.add_argument("--score-all", action="store_true",
+                   help="also score instances below the smallest bucket (for rescoring with other edges)")
+    p.add_argument("--device", default="cpu", help="device for neural adapters that take one (recorded in budget)")
+    p.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def _resolutions(values: list[str] | None) -> list[str]:
+    from tfbench.errors import TfbenchError
+    from tfbench.resize import parse_resolution, resolution_label
+
+    out = []
+    for v in values or ["256"]:
+        for part in v.split(","):
+            try:
+                out.append(resolution_label(parse_resolution(part.strip())))
+            except ValueError:
+                raise TfbenchError(f"--resolution {part!r}: expected 256, 512, 1024 or native") from None
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from tfbench.pipeline import Scorers, evaluate
+    from tfbench.registry import create_adapter
+    from tfbench.report import text_table
+    from tfbench.suites import load_suite
+
+    specs = args.adapter or DEFAULT_ADAPTERS
+    resolutions = _resolutions(args.resolution)
+    adapters = [create_adapter(s) for s in specs]  # fail on a bad spec before any work
+    suite = load_suite(args.suite, args.data_root)
+    scorers = Scorers.create(args.ocr, args.face, args.threads)
+    results = []
+    try:
+        for adapter in adapters:
+            for res in resolutions:
+                results.append(evaluate(suite, adapter, res, scorers, Path(args.out), on_error=args.on_error,
+                                        batch_size=args.batch_size, progress=not args.no_progress,
+                                        score_all=args.score_all, device=args.device))
+                if not args.json:
+                    print(f"  {adapter.spec} @ {res}: {results[-1]['_path']}", file=sys.stderr)
+    finally:
+        for adapter in adapters:
+            adapter.close()
+    if args.json:
+        print(json.dumps([{k: v for k, v in r.items() if k != "_path"} for r in results], indent=2))
+    else:
+        print(text_table(results))
+    return 0

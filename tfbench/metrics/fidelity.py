@@ -1,0 +1,27 @@
+"""PSNR and SSIM of instance crops (scikit-image implementations)."""
+from __future__ import annotations
+
+import numpy as np
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+from tfbench.metrics.base import METRICS
+
+PSNR_CAP = 100.0  # identical crops: report 100 dB instead of infinity (JSON has no inf)
+
+
+class CropFidelity:
+    infos = (METRICS["psnr"], METRICS["ssim"])
+    lower_better = False
+
+    def score(self, original: np.ndarray, reconstruction: np.ndarray) -> dict[str, float | None]:
+        """uint8 RGB crops of equal shape -> {psnr, ssim} (ssim None for crops under 3 px)."""
+        if np.array_equal(original, reconstruction):
+            psnr = PSNR_CAP
+        else:
+            psnr = min(PSNR_CAP, float(peak_signal_noise_ratio(original, reconstruction, data_range=255)))
+        side = min(original.shape[:2])
+        win = min(7, side if side % 2 else side - 1)
+        ssim = None
+        if win >= 3:
+            ssim = float(structural_similarity(original, reconstruction, win_size=win, channel_axis=-1, data_range=255))
+        return {"psnr": psnr, "ssim": ssim}

@@ -1,0 +1,115 @@
+"""Text metric: OCR of ground-truth word crops of the reconstruction -> T-ACC and T-NED."""
+from __future__ import annotations
+
+import difflib
+from abc import ABC, abstractmethod
+from typing import Sequence
+
+import numpy as np
+from rapidfuzz.distance import Levenshtein
+
+from tfbench.errors import TfbenchError, UnknownNameError
+from tfbench.metrics.base import METRICS
+
+
+def word_accuracy(gt: str, pred: str) -> float:
+    """T-ACC of one word: 1 for an exact, case-sensitive match."""
+    return 1.0 if gt == pred else 0.0
+
+
+def normalized_edit_similarity(gt: str, pred: str) -> float:
+    """T-NED of one word: 1 - Levenshtein(gt, pred) / max(len(gt), len(pred))."""
+    longest = max(len(gt), len(pred))
+    return 1.0 if longest == 0 else 1.0 - Levenshtein.distance(gt, pred) / longest
+
+
+class OcrBackend(ABC):
+    """A text recognizer: RGB uint8 word crops -> strings."""
+
+    name: str = ""
+
+    @property
+    def version(self) -> str:
+        return ""
+
+    @abstractmethod
+    def recognize(self, crops: Sequence[np.ndarray]) -> list[str]:
+        ...
+
+
+class RapidOcrBackend(OcrBackend):
+    """PP-OCRv6 small recognizer from the rapidocr wheel, called as the recognition stage alone.
+
+    Calling ``RapidOCR(...)(img, use_det=False)`` would first upscale crops under 30 px and round
+    both sides to multiples of 32 (see shared NOTES); the recognizer stage keeps the aspect ratio.
+    """
+
+    name = "rapidocr"
+
+    def __init__(self, threads: int = 2, batch_size: int = 1) -> None:
+        try:
+            from rapidocr import RapidOCR
+            from rapidocr.ch_ppocr_rec import TextRecInput
+        except ImportError as exc:  # pragma: no cover - a core dependency
+            raise TfbenchError("the rapidocr package is missing: pip install rapidocr==3.10.0") from exc
+        engine = RapidOCR(params={
+            "Global.log_level": "error",
+            "EngineConfig.onnxruntime.intra_op_num_threads": int(threads),
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+            "Rec.rec_batch_num": int(batch_size),
+        })
+        self._rec = engine._load_rec_model()  # recognition stage only (public TextRecognizer object)
+        self._input = TextRecInput
+        self.threads = threads
+        self.batch_size = batch_size
+
+    @property
+    def version(self) -> str:
+        from importlib.metadata import version
+
+        return f"rapidocr {version('rapidocr')} PP-OCRv6 rec small"
+
+    def recognize(self, crops: Sequence[np.ndarray]) -> list[str]:
+        if not crops:
+            return []
+        bgr = [np.ascontiguousarray(c[..., ::-1]) for c in crops]
+        out = self._rec(self._input(img=bgr))
+        return [str(t) for t in out.txts]
+
+
+OCR_BACKENDS: dict[str, str] = {
+    "rapidocr": "tfbench.metrics.text:RapidOcrBackend",
+}
+
+
+def create_ocr_backend(name: str = "rapidocr", **kwargs) -> OcrBackend:
+    import importlib
+
+    if name not in OCR_BACKENDS:
+        close = difflib.get_close_matches(name, OCR_BACKENDS, n=2)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise UnknownNameError(f"unknown OCR backend {name!r}{hint} (available: {', '.join(OCR_BACKENDS)})")
+    module, _, cls = OCR_BACKENDS[name].partition(":")
+    return getattr(importlib.import_module(module), cls)(**kwargs)
+
+
+class TextScorer:
+    """Scores reconstructed word crops against their transcriptions."""
+
+    infos = (METRICS["t_acc"], METRICS["t_ned"])
+    lower_better = False
+    score_range = (0.0, 1.0)
+
+    def __init__(self, backend: str | OcrBackend = "rapidocr", **backend_kwargs) -> None:
+        self.backend = backend if isinstance(backend, OcrBackend) else create_ocr_backend(backend, **backend_kwargs)
+
+    def score(self, crops: Sequence[np.ndarray], texts: Sequence[str]) -> list[dict]:
+        """-> per word {pred, t_acc, t_ned}."""
+        if len(crops) != len(texts):
+            raise ValueError(f"{len(crops)} crops for {len(texts)} transcriptions")
+        preds = self.backend.recognize(crops)
+        return [{"pred": p, "t_acc": word_accuracy(g, p), "t_ned": normalized_edit_similarity(g, p)}
+                for g, p in zip(texts, preds)]
+
+    def describe(self) -> dict:
+        return {"backend": self.backend.name, "version": self.backend.version}

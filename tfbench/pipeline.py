@@ -1,0 +1,281 @@
+"""The image pipeline: manifest -> batch -> protocol resize -> adapter -> crops -> scores -> records -> results."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+from tfbench.budget import StageTimer, peak_rss_mb
+from tfbench.buckets import bucket_of
+from tfbench.crops import crop_box, crop_word
+from tfbench.errors import AdapterError, ImageLoadError, ResultsError, TfbenchError
+from tfbench.images import load_rgb
+from tfbench.manifest import ImageRecord, Suite
+from tfbench.metrics.face import FaceScorer
+from tfbench.metrics.fidelity import CropFidelity
+from tfbench.metrics.text import TextScorer
+from tfbench.protocol import Adapter, check_batch, check_reconstruction
+from tfbench.records import RecordWriter, latest_by_image, read_records, write_json_atomic
+from tfbench.resize import Placement, from_canvas, parse_resolution, plan, to_canvas, to_u8, to_unit
+from tfbench.results import build_results
+
+ON_ERROR = ("stop", "skip")
+
+
+@dataclass
+class Scorers:
+    """Metric models, loaded once per process and shared by every adapter and resolution of a run."""
+
+    text: TextScorer
+    face: FaceScorer
+    fidelity: CropFidelity = field(default_factory=CropFidelity)
+    original_faces: dict[str, np.ndarray] = field(default_factory=dict)  # image id -> (F, D) embeddings
+
+    @classmethod
+    def create(cls, text_backend: str = "rapidocr", face_backend: str = "sface", threads: int | None = None) -> "Scorers":
+        threads = threads or min(2, os.cpu_count() or 1)
+        return cls(text=TextScorer(text_backend, threads=threads), face=FaceScorer(face_backend, threads=threads))
+
+    def backends(self) -> dict[str, Any]:
+        return {"text": self.text.describe(), "face": self.face.describe()}
+
+    def original_embeddings(self, record: ImageRecord, image: np.ndarray) -> np.ndarray:
+        emb = self.original_faces.get(record.id)
+        if emb is None:
+            emb = self.face.embed(image, [f.landmarks for f in record.faces])
+            self.original_faces[record.id] = emb
+        return emb
+
+
+def slug(spec: str) -> str:
+    """A folder-safe name for an adapter spec (``jpeg:quality=30`` -> ``jpeg_quality=30``)."""
+    return re.sub(r"[^A-Za-z0-9=.,+-]+", "_", spec).strip("_") or "adapter"
+
+
+def run_dir(out_root: Path, suite: str, spec: str, resolution: str) -> Path:
+    return Path(out_root) / suite / f"{slug(spec)}@{resolution}"
+
+
+@dataclass
+class Loaded:
+    record: ImageRecord
+    image: np.ndarray | None
+    canvas: np.ndarray | None
+    placement: Placement | None
+    error: str | None = None
+
+
+def _load(suite: Suite, record: ImageRecord, target: int | None) -> Loaded:
+    try:
+        image = load_rgb(suite.path_of(record))
+        h, w = image.shape[:2]
+        if (w, h) != (record.width, record.height):
+            raise ImageLoadError(f"{suite.path_of(record)} is {w}x{h} but the manifest says "
+                                 f"{record.width}x{record.height}; fix the record's width/height")
+        placement = plan(w, h, target)
+        return Loaded(record, image, to_canvas(image, placement), placement)
+    except ImageLoadError as exc:
+        return Loaded(record, None, None, None, str(exc))
+
+
+def _batches(items: Sequence[ImageRecord], size: int, target: int | None) -> Iterator[list[ImageRecord]]:
+    """Fixed-size batches; at native resolution only images of the same size share a batch."""
+    batch: list[ImageRecord] = []
+    for rec in items:
+        if batch and (len(batch) >= size or (target is None and (rec.width, rec.height) != (batch[0].width, batch[0].height))):
+            yield batch
+            batch = []
+        batch.append(rec)
+    if batch:
+        yield batch
+
+
+def _counted(ratio: float, edges: tuple[float, ...], score_all: bool) -> bool:
+    return score_all or bucket_of(ratio, edges) is not None
+
+
+def score_image(record: ImageRecord, original: np.ndarray, recon: np.ndarray, scorers: Scorers,
+                text_edges: tuple[float, ...], face_edges: tuple[float, ...], timer: StageTimer,
+                score_all: bool = False) -> tuple[list[dict], list[dict]]:
+    """Per-instance scores of one reconstructed image (both uint8 RGB at the original size)."""
+    words: list[dict] = []
+    todo = [i for i, w in enumerate(record.words) if _counted(w.ratio, text_edges, score_all)]
+    crops = [crop_word(recon, record.words[i].box, record.words[i].polygon) for i in todo]
+    with timer.stage("ocr"):
+        text_scores = scorers.text.score(crops, [record.words[i].text for i in todo])
+    scored = dict(zip(todo, text_scores))
+    for i, w in enumerate(record.words):
+        item: dict[str, Any] = {"i": i, "gt": w.text, "ratio": round(w.ratio, 6)}
+        if i in scored:
+            item.update(scored[i])
+            with timer.stage("fidelity"):
+                item.update(scorers.fidelity.score(crop_word(original, w.box, w.polygon), crops[todo.index(i)]))
+        else:
+            item["skipped"] = "below the smallest bucket at this resolution"
+        words.append(item)
+    faces: list[dict] = []
+    ftodo = [i for i, f in enumerate(record.faces) if _counted(f.ratio, face_edges, score_all)]
+    if ftodo:
+        with timer.stage("face"):
+            orig_emb = scorers.original_embeddings(record, original)[ftodo]
+            sims = scorers.face.score(orig_emb, recon, [record.faces[i].landmarks for i in ftodo])
+        fsims = dict(zip(ftodo, sims))
+    else:
+        fsims = {}
+    for i, f in enumerate(record.faces):
+        item = {"i": i, "ratio": round(f.ratio, 6)}
+        if f.identity:
+            item["identity"] = f.identity
+        if f.groups:
+            item["groups"] = f.groups
+        if i in fsims:
+            item["f_sim"] = fsims[i]
+            with timer.stage("fidelity"):
+                item.update(scorers.fidelity.score(crop_box(original, f.box), crop_box(recon, f.box)))
+        else:
+            item["skipped"] = "below the smallest bucket at this resolution"
+        faces.append(item)
+    return words, faces
+
+
+def _check_config(path: Path, config: dict[str, Any]) -> None:
+    if path.exists():
+        try:
+            old = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            old = {}
+        for key, value in config.items():
+            if key in old and old[key] != value:
+                raise ResultsError(
+                    f"{path.parent} already holds records of a run with {key}={old[key]!r} (this run: {value!r}); "
+                    f"use another --out or delete that folder")
+    write_json_atomic(path, config)
+
+
+def evaluate(suite: Suite, adapter: Adapter, resolution: str, scorers: Scorers, out_root: Path, *,
+             on_error: str = "stop", batch_size: int | None = None, progress: bool = False,
+             score_all: bool = False, select: Callable[[ImageRecord], bool] | None = None,
+             device: str = "cpu") -> dict[str, Any]:
+    """Evaluate one adapter at one resolution; records are appended as computed, a rerun resumes.
+
+    Returns the results dict that is also written to ``run_dir/results.json``.
+    """
+    if on_error not in ON_ERROR:
+        raise TfbenchError(f"--on-error must be one of {ON_ERROR}, got {on_error!r}")
+    if suite.modality != "image":
+        raise TfbenchError(f"suite {suite.name!r} is a {suite.modality} suite; the image pipeline cannot run it")
+    if adapter.info.modality != "image":
+        raise TfbenchError(f"adapter {adapter.spec!r} is a {adapter.info.modality} adapter; suite {suite.name!r} holds images")
+    target = parse_resolution(resolution)
+    text_edges, face_edges = suite.edges("text", resolution), suite.edges("face", resolution)
+    out = run_dir(out_root, suite.name, adapter.spec, resolution)
+    config = {"suite": suite.name, "suite_version": suite.version, "adapter": adapter.spec,
+              "resolution": resolution, "text_backend": scorers.text.backend.name,
+              "face_backend": scorers.face.backend.name, "score_all": score_all}
+    out.mkdir(parents=True, exist_ok=True)
+    _check_config(out / "run.json", config)
+    journal = out / "records.jsonl"
+    done = {k for k, r in latest_by_image(read_records(journal, repair=True)).items() if r.get("status") == "ok"}
+    selected = [r for r in suite.images if (select is None or select(r))]
+    todo = [r for r in selected if r.id not in done and (r.words or r.faces)]
+    size = max(1, min(batch_size or adapter.max_batch_size, adapter.max_batch_size))
+    timer = StageTimer()
+    bar = _progress(len(todo), f"{adapter.spec} @ {resolution}", progress)
+    batches = list(_batches(todo, size, target))
+    with RecordWriter(journal) as writer, ThreadPoolExecutor(max_workers=1, thread_name_prefix="tfbench-load") as pool:
+        def submit(b: list[ImageRecord]) -> Future:
+            return pool.submit(lambda: [_load(suite, r, target) for r in b])
+
+        pending = submit(batches[0]) if batches else None
+        for bi in range(len(batches)):
+            with timer.stage("load"):
+                loaded: list[Loaded] = pending.result()  # type: ignore[union-attr]
+            pending = submit(batches[bi + 1]) if bi + 1 < len(batches) else None  # decode next while the model runs
+            good = []
+            for item in loaded:
+                if item.error is None:
+                    good.append(item)
+                    continue
+                if on_error == "stop":
+                    raise ImageLoadError(f"{item.error}. Records so far are kept in {journal}; rerun to resume.")
+                writer.append(_error_record(item.record, "load", item.error))
+            if good:
+                _run_batch(good, adapter, scorers, writer, timer, text_edges, face_edges, on_error, score_all, journal)
+            bar.update(len(loaded))
+    bar.close()
+    with timer.stage("write"):
+        latest = latest_by_image(read_records(journal))
+        wanted = {r.id for r in selected}
+        results = build_results(
+            adapter={**adapter.describe()},
+            suite={"name": suite.name, "version": suite.version, "resolution": resolution, "modality": suite.modality},
+            backends=scorers.backends(),
+            records=[latest[k] for k in latest if k in wanted],
+            text_edges=text_edges, face_edges=face_edges,
+            budget={"wall_s": round(timer.wall(), 3), "peak_rss_mb": round(peak_rss_mb(), 1), "device": device,
+                    "images_evaluated": len(todo), "images_resumed": len(done & wanted),
+                    "stages": timer.as_dict()},
+            config=config,
+        )
+        write_json_atomic(out / "results.json", results)
+    results["budget"]["stages"] = timer.as_dict()
+    results["_path"] = str(out / "results.json")
+    return results
+
+
+def _error_record(record: ImageRecord, stage: str, error: str) -> dict[str, Any]:
+    return {"image": record.id, "subset": record.subset, "status": "error", "stage": stage, "error": error,
+            "n_words": len(record.words), "n_faces": len(record.faces)}
+
+
+def _run_batch(items: list[Loaded], adapter: Adapter, scorers: Scorers, writer: RecordWriter, timer: StageTimer,
+               text_edges: tuple[float, ...], face_edges: tuple[float, ...], on_error: str, score_all: bool,
+               journal: Path) -> None:
+    batch = np.stack([to_unit(it.canvas) for it in items])  # type: ignore[arg-type]
+    try:
+        check_batch(batch)
+        with timer.stage("reconstruct"):
+            latent = adapter.encode(batch)
+            compression = adapter.compression(latent, batch.shape)
+            recon = check_reconstruction(adapter.spec, batch, adapter.decode(latent))
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # an adapter may fail in any way (OOM included): report it per image
+        msg = str(exc) if isinstance(exc, TfbenchError) else f"{adapter.spec}: {type(exc).__name__}: {exc}"
+        if on_error == "stop":
+            ids = ", ".join(it.record.id for it in items[:3])
+            raise AdapterError(f"{msg} (images: {ids}). Records so far are kept in {journal}; rerun to resume, "
+                               f"or use --on-error skip to record failures and go on.") from exc
+        for it in items:
+            writer.append(_error_record(it.record, "adapter", msg))
+        return
+    for k, it in enumerate(items):
+        rec_img = from_canvas(to_u8(recon[k]), it.placement)  # type: ignore[arg-type]
+        words, faces = score_image(it.record, it.image, rec_img, scorers, text_edges, face_edges, timer, score_all)  # type: ignore[arg-type]
+        with timer.stage("write"):
+            writer.append({"image": it.record.id, "subset": it.record.subset, "status": "ok",
+                           "compression": compression[k].to_dict() if k < len(compression) else None,
+                           "words": words, "faces": faces})
+
+
+class _NullBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(total: int, desc: str, enabled: bool):
+    if not enabled or os.environ.get("CI") or not sys.stderr.isatty():
+        return _NullBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="img", leave=False)

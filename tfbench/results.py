@@ -1,0 +1,155 @@
+"""results.json: aggregate per-image records into per-bucket metrics, stamped with provenance.
+
+Schema ``tfbench.results/1`` (values are fractions in [0, 1] except PSNR in dB)::
+
+    {"schema", "tfbench_version", "created", "git",
+     "adapter": {"spec", "family", "kind", "bits_per_pixel", "tokens", "latent_shape", ...},
+     "suite": {"name", "version", "resolution", "modality"},
+     "backends": {"text": {...}, "face": {...}},
+     "metrics": {"text": {"t_acc": {small, medium, large, mean}, "t_ned": {...}, "psnr": {...},
+                          "ssim": {...}, "n": {small, medium, large}, "uncounted": int},
+                 "face": {"f_sim": {...}, "psnr": {...}, "ssim": {...}, "n": {...}, "uncounted": int}},
+     "subsets": {name: {"text": ..., "face": ...}},      # when the suite has several subsets
+     "failures": {"images": int, "words": int, "faces": int, "examples": [{image, stage, error}]},
+     "counts": {"images", "words", "faces"},
+     "budget": {"wall_s", "peak_rss_mb", "device", "stages": {...}}}
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import subprocess
+from pathlib import Path
+from typing import Any, Iterable
+
+from tfbench._version import __version__
+from tfbench.buckets import BucketMean
+from tfbench.errors import ResultsError
+
+SCHEMA = "tfbench.results/1"
+TEXT_METRICS = ("t_acc", "t_ned", "psnr", "ssim")
+FACE_METRICS = ("f_sim", "psnr", "ssim")
+
+
+def git_revision() -> str | None:
+    """Commit of the tfbench checkout this code runs from (None when installed from a wheel)."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent,
+                             capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def _aggregate(instances: Iterable[dict[str, Any]], names: tuple[str, ...], edges: tuple[float, ...]) -> dict[str, Any]:
+    means = {n: BucketMean(edges) for n in names}
+    uncounted = 0
+    for inst in instances:
+        counted = False
+        for n in names:
+            v = inst.get(n)
+            if v is not None:
+                counted = means[n].update(v, inst["ratio"]) or counted
+        if not counted:
+            uncounted += 1
+    first = names[0]
+    out: dict[str, Any] = {n: means[n].compute() for n in names}
+    out["n"] = means[first].count_dict()
+    out["uncounted"] = uncounted
+    return out
+
+
+def aggregate_records(records: Iterable[dict[str, Any]], text_edges: tuple[float, ...],
+                      face_edges: tuple[float, ...]) -> dict[str, Any]:
+    """Records (latest per image) -> {metrics, subsets, failures, counts, compression}."""
+    records = list(records)
+    words, faces = [], []
+    by_subset: dict[str, tuple[list, list]] = {}
+    failures = {"images": 0, "words": 0, "faces": 0, "examples": []}
+    bpp, tokens = [], []
+    for rec in records:
+        if rec.get("status") != "ok":
+            failures["images"] += 1
+            failures["words"] += int(rec.get("n_words", 0))
+            failures["faces"] += int(rec.get("n_faces", 0))
+            if len(failures["examples"]) < 20:
+                failures["examples"].append({k: rec.get(k) for k in ("image", "stage", "error")})
+            continue
+        w = [x for x in rec.get("words", []) if not x.get("skipped")]
+        f = [x for x in rec.get("faces", []) if not x.get("skipped")]
+        words += w
+        faces += f
+        sub = by_subset.setdefault(rec.get("subset") or "", ([], []))
+        sub[0].extend(w)
+        sub[1].extend(f)
+        comp = rec.get("compression") or {}
+        if comp.get("bits_per_pixel") is not None:
+            bpp.append(comp["bits_per_pixel"])
+        if comp.get("tokens") is not None:
+            tokens.append(comp["tokens"])
+    out: dict[str, Any] = {
+        "metrics": {"text": _aggregate(words, TEXT_METRICS, text_edges),
+                    "face": _aggregate(faces, FACE_METRICS, face_edges)},
+        "failures": failures,
+        "counts": {"images": len(records), "words": len(words), "faces": len(faces)},
+        "compression": {"bits_per_pixel": sum(bpp) / len(bpp) if bpp else None,
+                        "tokens": sum(tokens) / len(tokens) if tokens else None},
+    }
+    if len(by_subset) > 1:
+        out["subsets"] = {name: {"text": _aggregate(w, TEXT_METRICS, text_edges),
+                                 "face": _aggregate(f, FACE_METRICS, face_edges)}
+                          for name, (w, f) in sorted(by_subset.items())}
+    return out
+
+
+def build_results(*, adapter: dict[str, Any], suite: dict[str, Any], backends: dict[str, Any],
+                  records: Iterable[dict[str, Any]], text_edges: tuple[float, ...], face_edges: tuple[float, ...],
+                  budget: dict[str, Any], config: dict[str, Any] | None = None) -> dict[str, Any]:
+    agg = aggregate_records(records, text_edges, face_edges)
+    adapter = {**adapter, **{k: v for k, v in agg.pop("compression").items() if v is not None}}
+    return {
+        "schema": SCHEMA,
+        "tfbench_version": __version__,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "git": git_revision(),
+        "adapter": adapter,
+        "suite": suite,
+        "backends": backends,
+        "buckets": {"text": list(text_edges), "face": list(face_edges)},
+        **agg,
+        "budget": budget,
+        "config": config or {},
+    }
+
+
+def load_results(path: Path) -> dict[str, Any]:
+    """Read and minimally validate a results.json (a folder means its results.json)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "results.json"
+    if not path.is_file():
+        raise ResultsError(f"results file not found: {path}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ResultsError(f"{path}: malformed JSON at line {exc.lineno}: {exc.msg}") from exc
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        raise ResultsError(f"{path}: not a tfbench results file (schema {data.get('schema') if isinstance(data, dict) else None!r}, expected {SCHEMA!r})")
+    for key in ("adapter", "suite", "metrics"):
+        if not isinstance(data.get(key), dict):
+            raise ResultsError(f"{path}: missing or malformed `{key}`")
+    data["_path"] = str(path)
+    return data
+
+
+def find_results(paths: Iterable[Path]) -> list[Path]:
+    """Every results.json at or below the given files/folders, sorted."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_file():
+            found.append(p)
+        elif p.is_dir():
+            found += sorted(p.rglob("results.json"))
+        else:
+            raise ResultsError(f"no such file or folder: {p}")
+    return found

@@ -1,0 +1,61 @@
+"""Suites by name: built-in generated suites, manifests in data_manifests/, or a manifest path."""
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+from tfbench.errors import UnknownNameError
+from tfbench.manifest import SCHEMA, Suite, load_suite_file
+
+# name -> "module:function(data_root) -> Suite"
+BUILTIN_SUITES: dict[str, str] = {
+    "mini": "tfbench.mini:load_mini",
+}
+
+
+def manifests_dir() -> Path:
+    spec = importlib.util.find_spec("tfbench.data_manifests")
+    assert spec is not None and spec.submodule_search_locations
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _manifest_suites() -> dict[str, Path]:
+    out = {}
+    for path in sorted(manifests_dir().glob("*.json")):
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            continue
+        if isinstance(data, dict) and data.get("schema") == SCHEMA:
+            out[str(data.get("name", path.stem))] = path
+    return out
+
+
+def list_suites() -> list[dict[str, Any]]:
+    rows = [{"name": n, "kind": "built-in (generated offline)", "target": t} for n, t in BUILTIN_SUITES.items()]
+    rows += [{"name": n, "kind": "manifest", "target": str(p)} for n, p in _manifest_suites().items()]
+    return rows
+
+
+def load_suite(name: str, data_root: str | Path | None = None) -> Suite:
+    """Resolve a suite name or manifest path; unknown names get a "did you mean"."""
+    if name in BUILTIN_SUITES:
+        module, _, fn = BUILTIN_SUITES[name].partition(":")
+        loader: Callable[..., Suite] = getattr(importlib.import_module(module), fn)
+        return loader(data_root)
+    manifests = _manifest_suites()
+    if name in manifests:
+        return load_suite_file(manifests[name], data_root)
+    path = Path(name)
+    if path.suffix == ".json" or path.is_file():
+        return load_suite_file(path, data_root)
+    if path.is_dir() and (path / "manifest.json").is_file():
+        return load_suite_file(path / "manifest.json", data_root)
+    known = list(BUILTIN_SUITES) + list(manifests)
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+    raise UnknownNameError(f"unknown suite {name!r}{hint} Known: {', '.join(known)}; or give a manifest.json path.")
