@@ -9,6 +9,7 @@ through the ``tfbench.adapters`` entry-point group.
 from __future__ import annotations
 
 import difflib
+import math
 import importlib
 import inspect
 from dataclasses import dataclass, field
@@ -79,12 +80,15 @@ def _coerce(value: str) -> Any:
         return False
     if low in ("none", "null"):
         return None
-    for cast in (int, float):
-        try:
-            return cast(value)
-        except ValueError:
-            pass
-    return value
+    try:
+        return int(value)
+    except ValueError:
+        pass
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return number if math.isfinite(number) else value  # "nan"/"inf" stay strings
 
 
 def parse_kwargs(text: str, spec: str) -> dict[str, Any]:

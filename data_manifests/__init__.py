@@ -1,0 +1,1 @@
+"""Suite definitions (manifests and recipes); installed as tfbench.data_manifests."""

@@ -1,0 +1,1 @@
+"""Streamlit leaderboard; installed as tfbench.leaderboard."""

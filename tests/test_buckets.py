@@ -1,0 +1,39 @@
+import pytest
+
+from tfbench.buckets import TEXT_EDGES, BucketMean, bucket_of, face_ratio, text_ratio
+
+
+def test_half_open_edges_and_drop_below_first():
+    e = TEXT_EDGES["256"]  # 0.02, 0.03, 0.04, 1
+    assert bucket_of(0.0199, e) is None
+    assert bucket_of(0.02, e) == 0 and bucket_of(0.0299, e) == 0
+    assert bucket_of(0.03, e) == 1 and bucket_of(0.04, e) == 2
+    assert bucket_of(1.0, e) == 2 and bucket_of(1.5, e) is None
+
+
+def test_ratios_follow_tokbench_definitions():
+    # a 5-character word whose box is 100 x 20 in a 1000-wide image: 100 / 5 / 1000
+    assert text_ratio(100, 20, 5, 1000) == pytest.approx(0.02)
+    assert text_ratio(20, 100, 2, 1000) == pytest.approx(0.05)  # vertical text: the longer side
+    assert face_ratio(80, 120, 400) == pytest.approx(0.3)
+
+
+def test_mean_of_bucket_means_not_instance_mean():
+    m = BucketMean(TEXT_EDGES["256"])
+    for v in (1, 1, 1, 0):  # small: 0.75
+        m.update(v, 0.025)
+    m.update(0, 0.035)  # medium: 0.0
+    m.update(1, 0.5)  # large: 1.0
+    m.update(1, 0.001)  # below the first edge: dropped
+    out = m.compute()
+    assert out == {"small": 0.75, "medium": 0.0, "large": 1.0, "mean": pytest.approx(1.75 / 3)}
+    assert m.count_dict() == {"small": 4, "medium": 1, "large": 1}
+
+
+def test_merge_equals_single_pass_and_empty_buckets_are_left_out():
+    a, b, whole = BucketMean((0, 1, 2, 3)), BucketMean((0, 1, 2, 3)), BucketMean((0, 1, 2, 3))
+    for i, (v, r) in enumerate([(1, 0.5), (0, 0.7), (1, 2.5), (0.5, 2.9)]):
+        (a if i % 2 else b).update(v, r)
+        whole.update(v, r)
+    assert a.merge(b).compute() == whole.compute()
+    assert whole.compute()["medium"] is None and whole.compute()["mean"] == pytest.approx((0.5 + 0.75) / 2)
