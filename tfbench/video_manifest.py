@@ -1,0 +1,195 @@
+"""Video suite manifests: clips with per-frame ground truth (words, faces with 5-point landmarks).
+
+Format (JSON, ``schema: "tfbench.video-suite/1"``)::
+
+    {"schema": "tfbench.video-suite/1", "name": "...", "version": "1", "modality": "video",
+     "resolutions": ["256", "480"], "buckets": {"text": {"256": [e0, e1, e2, e3]}, "face": {...}},  # optional
+     "clips": [{"id": "...", "file": "relative/clip.mp4", "width": W, "height": H, "frames": N,
+                "fps": 25.0, "subset": "...", "sha256": "...",
+                "annotations": [{"frame": 0,                      # 0-based index in decode order
+                                 "words": [{"text", "box" | "polygon", "ratio"?, "track"?}],
+                                 "faces": [{"landmarks", "box"?, "ratio"?, "identity"?, "track"?}]}]}]}
+
+Words and faces follow the image manifest (:mod:`tfbench.manifest`); ``track`` links the same word or
+face across frames (used for temporal stability). Each annotated frame becomes an
+:class:`~tfbench.manifest.ImageRecord` with id ``"<clip>@<frame>"`` so the image scorers apply as-is.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tfbench.errors import ManifestError
+from tfbench.manifest import ImageRecord, _Ctx, _edges, _face, _word
+
+SCHEMA = "tfbench.video-suite/1"
+
+VIDEO_TEXT_EDGES: dict[str, tuple[float, ...]] = {"256": (0.01, 0.02, 0.03, 1.0), "480": (0.005, 0.01, 0.02, 1.0)}
+VIDEO_FACE_EDGES: dict[str, tuple[float, ...]] = {"256": (0.05, 0.1, 0.2, 1.0), "480": (0.02, 0.05, 0.1, 1.0)}
+
+
+@dataclass(frozen=True)
+class FrameAnnotation:
+    frame: int  # 0-based
+    record: ImageRecord  # the frame's words and faces, at the clip's size
+    word_tracks: tuple[str | None, ...] = ()
+    face_tracks: tuple[str | None, ...] = ()
+
+
+@dataclass(frozen=True)
+class VideoClip:
+    id: str
+    file: str
+    width: int
+    height: int
+    frames: int
+    annotations: tuple[FrameAnnotation, ...]
+    fps: float | None = None
+    subset: str = ""
+    sha256: str | None = None
+
+    @property
+    def n_words(self) -> int:
+        return sum(len(a.record.words) for a in self.annotations)
+
+    @property
+    def n_faces(self) -> int:
+        return sum(len(a.record.faces) for a in self.annotations)
+
+
+@dataclass
+class VideoSuite:
+    name: str
+    version: str
+    clips: list[VideoClip]
+    root: Path
+    modality: str = "video"
+    resolutions: list[str] = field(default_factory=lambda: ["256", "480"])
+    text_edges: dict[str, tuple[float, ...]] = field(default_factory=lambda: dict(VIDEO_TEXT_EDGES))
+    face_edges: dict[str, tuple[float, ...]] = field(default_factory=lambda: dict(VIDEO_FACE_EDGES))
+    license: str = ""
+    citation: str = ""
+    description: str = ""
+    source: Path | None = None
+
+    def path_of(self, clip: VideoClip) -> Path:
+        return self.root / clip.file
+
+    def edges(self, kind: str, resolution: str) -> tuple[float, ...]:
+        table = self.text_edges if kind == "text" else self.face_edges
+        if resolution not in table:
+            raise ManifestError(f"video suite {self.name!r} defines no {kind} bucket edges for resolution "
+                                f"{resolution}; it supports {sorted(table)}")
+        return table[resolution]
+
+    def summary(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "modality": "video", "clips": len(self.clips),
+                "annotated_frames": sum(len(c.annotations) for c in self.clips),
+                "words": sum(c.n_words for c in self.clips), "faces": sum(c.n_faces for c in self.clips),
+                "resolutions": self.resolutions, "license": self.license, "description": self.description}
+
+
+def _track(ctx: _Ctx, where: str, raw: Any) -> str | None:
+    t = raw.get("track") if isinstance(raw, dict) else None
+    if t is not None and not isinstance(t, (str, int)):
+        raise ctx.fail(f"{where}.track", f"expected a string or integer, got {t!r}")
+    return None if t is None else str(t)
+
+
+def _positive_int(ctx: _Ctx, where: str, v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+        raise ctx.fail(where, f"expected a positive integer, got {v!r}")
+    return v
+
+
+def _clip(ctx: _Ctx, i: int, raw: Any) -> VideoClip:
+    where = f"clips[{i}]"
+    if not isinstance(raw, dict):
+        raise ctx.fail(where, "expected an object")
+    file = raw.get("file")
+    if not isinstance(file, str) or not file:
+        raise ctx.fail(f"{where}.file", "missing video path")
+    if Path(file).is_absolute() or ".." in Path(file).parts:
+        raise ctx.fail(f"{where}.file", f"{file!r} must be relative to the data root, without '..'")
+    w = _positive_int(ctx, f"{where}.width", raw.get("width"))
+    h = _positive_int(ctx, f"{where}.height", raw.get("height"))
+    n = _positive_int(ctx, f"{where}.frames", raw.get("frames"))
+    clip_id = str(raw.get("id") or file)
+    fps = raw.get("fps")
+    if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float)) or not math.isfinite(fps) or fps <= 0):
+        raise ctx.fail(f"{where}.fps", f"expected a positive number, got {fps!r}")
+    anns_raw = raw.get("annotations") or []
+    if not isinstance(anns_raw, list):
+        raise ctx.fail(f"{where}.annotations", "expected a list of {frame, words, faces}")
+    anns: dict[int, FrameAnnotation] = {}
+    for j, a in enumerate(anns_raw):
+        aw = f"{where}.annotations[{j}]"
+        if not isinstance(a, dict):
+            raise ctx.fail(aw, "expected an object with `frame`, `words`, `faces`")
+        frame = a.get("frame")
+        if isinstance(frame, bool) or not isinstance(frame, int) or frame < 0:
+            raise ctx.fail(f"{aw}.frame", f"expected a 0-based frame index, got {frame!r}")
+        if frame >= n:
+            raise ctx.fail(f"{aw}.frame", f"frame {frame} does not exist: clip {clip_id!r} has {n} frames "
+                                          f"(0..{n - 1}); fix the index (0-based) or the clip's `frames`")
+        if frame in anns:
+            raise ctx.fail(f"{aw}.frame", f"frame {frame} is annotated twice; merge the two entries")
+        words_raw, faces_raw = a.get("words") or [], a.get("faces") or []
+        words = tuple(_word(ctx, f"{aw}.words[{k}]", x, w, h) for k, x in enumerate(words_raw))
+        faces = tuple(_face(ctx, f"{aw}.faces[{k}]", x, w, h) for k, x in enumerate(faces_raw))
+        record = ImageRecord(id=f"{clip_id}@{frame}", file=file, width=w, height=h, words=words, faces=faces,
+                             subset=str(raw.get("subset") or ""))
+        anns[frame] = FrameAnnotation(frame, record,
+                                      tuple(_track(ctx, f"{aw}.words[{k}]", x) for k, x in enumerate(words_raw)),
+                                      tuple(_track(ctx, f"{aw}.faces[{k}]", x) for k, x in enumerate(faces_raw)))
+    sha = raw.get("sha256")
+    if sha is not None and (not isinstance(sha, str) or len(sha) != 64):
+        raise ctx.fail(f"{where}.sha256", f"expected 64 hex characters, got {sha!r}")
+    return VideoClip(id=clip_id, file=file, width=w, height=h, frames=n,
+                     annotations=tuple(anns[k] for k in sorted(anns)), fps=float(fps) if fps else None,
+                     subset=str(raw.get("subset") or ""), sha256=sha)
+
+
+def parse_video_suite(data: Any, root: Path, source: str = "<manifest>") -> VideoSuite:
+    ctx = _Ctx(source)
+    if not isinstance(data, dict):
+        raise ctx.fail("top level", "expected a JSON object")
+    if data.get("schema") != SCHEMA:
+        raise ctx.fail("schema", f"expected {SCHEMA!r}, got {data.get('schema')!r}")
+    for key in ("name", "version"):
+        if not isinstance(data.get(key), (str, int)) or str(data.get(key)) == "":
+            raise ctx.fail(key, "missing")
+    clips_raw = data.get("clips")
+    if not isinstance(clips_raw, list):
+        raise ctx.fail("clips", "expected a list of clips")
+    clips = [_clip(ctx, i, c) for i, c in enumerate(clips_raw)]
+    seen: set[str] = set()
+    for i, c in enumerate(clips):
+        if c.id in seen:
+            raise ctx.fail(f"clips[{i}].id", f"duplicate id {c.id!r}")
+        seen.add(c.id)
+    buckets = data.get("buckets") or {}
+    return VideoSuite(
+        name=str(data["name"]), version=str(data["version"]), clips=clips, root=root,
+        resolutions=[str(r) for r in data.get("resolutions", ["256", "480"])],
+        text_edges=_edges(ctx, buckets.get("text"), VIDEO_TEXT_EDGES, "text"),
+        face_edges=_edges(ctx, buckets.get("face"), VIDEO_FACE_EDGES, "face"),
+        license=str(data.get("license", "")), citation=str(data.get("citation", "")),
+        description=str(data.get("description", "")),
+    )
+
+
+def load_video_suite_file(path: Path, data_root: Path | None = None) -> VideoSuite:
+    path = Path(path)
+    if not path.is_file():
+        raise ManifestError(f"video manifest not found: {path}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ManifestError(f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+    suite = parse_video_suite(data, Path(data_root) if data_root else path.parent, source=str(path))
+    suite.source = path
+    return suite
