@@ -111,3 +111,16 @@ def test_corrupt_and_missing_images(mini, scorers, tmp_path):
     errs = {e["image"]: e["error"] for e in r["failures"]["examples"]}
     assert "not found" in errs[mini.images[2].id] and "cannot decode" in errs[mini.images[1].id]
     assert r["failures"]["images"] == 2
+
+
+def test_keep_crops_saves_original_and_reconstruction_pairs(mini, scorers, tmp_path):
+    from PIL import Image
+
+    r = _run(mini, scorers, "jpeg:quality=20", "512", tmp_path, keep_crops=True)
+    journal = next(tmp_path.rglob("records.jsonl"))
+    rec = next(x for x in read_records(journal) if x["faces"])
+    face = next(f for f in rec["faces"] if not f.get("skipped"))
+    base = journal.parent / face["crop"]
+    a, b = Image.open(f"{base}.orig.png"), Image.open(f"{base}.recon.png")
+    assert a.size == b.size and a.size[0] > 10
+    assert 0 <= r["metrics"]["face"]["f_kept"]["mean"] <= 1

@@ -137,12 +137,31 @@ def score_image(record: ImageRecord, original: np.ndarray, recon: np.ndarray, sc
             item["groups"] = f.groups
         if i in fsims:
             item["f_sim"] = fsims[i]
+            item["f_kept"] = 1.0 if fsims[i] >= scorers.face.backend.threshold else 0.0
             with timer.stage("fidelity"):
                 item.update(scorers.fidelity.score(crop_box(original, f.box), crop_box(recon, f.box)))
         else:
             item["skipped"] = "below the smallest bucket at this resolution"
         faces.append(item)
     return words, faces
+
+
+def save_crops(crops_dir: Path, record: ImageRecord, original: np.ndarray, recon: np.ndarray,
+               words: list[dict], faces: list[dict]) -> None:
+    """Save original/reconstructed PNG crops of scored instances; items get ``crop`` (path prefix)."""
+    from PIL import Image
+
+    folder = crops_dir / slug(record.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    for kind, items, cut in (("w", words, lambda img, i: crop_word(img, record.words[i].box, record.words[i].polygon)),
+                             ("f", faces, lambda img, i: crop_box(img, record.faces[i].box))):
+        for item in items:
+            if item.get("skipped"):
+                continue
+            stem = f"{kind}{item['i']}"
+            Image.fromarray(np.ascontiguousarray(cut(original, item["i"]))).save(folder / f"{stem}.orig.png")
+            Image.fromarray(np.ascontiguousarray(cut(recon, item["i"]))).save(folder / f"{stem}.recon.png")
+            item["crop"] = f"crops/{folder.name}/{stem}"
 
 
 def _check_config(path: Path, config: dict[str, Any]) -> None:
@@ -162,10 +181,12 @@ def _check_config(path: Path, config: dict[str, Any]) -> None:
 def evaluate(suite: Suite, adapter: Adapter, resolution: str, scorers: Scorers, out_root: Path, *,
              on_error: str = "stop", batch_size: int | None = None, progress: bool = False,
              score_all: bool = False, select: Callable[[ImageRecord], bool] | None = None,
-             device: str = "cpu") -> dict[str, Any]:
+             device: str = "cpu", keep_crops: bool = False) -> dict[str, Any]:
     """Evaluate one adapter at one resolution; records are appended as computed, a rerun resumes.
 
-    Returns the results dict that is also written to ``run_dir/results.json``.
+    Returns the results dict that is also written to ``run_dir/results.json``. With ``keep_crops`` the
+    original and reconstructed crop of every scored instance is saved under ``run_dir/crops/`` (PNG)
+    and each record item names its crop prefix in ``crop``.
     """
     if on_error not in ON_ERROR:
         raise TfbenchError(f"--on-error must be one of {ON_ERROR}, got {on_error!r}")
@@ -207,7 +228,8 @@ def evaluate(suite: Suite, adapter: Adapter, resolution: str, scorers: Scorers, 
                     raise ImageLoadError(f"{item.error}. Records so far are kept in {journal}; rerun to resume.")
                 writer.append(_error_record(item.record, "load", item.error))
             if good:
-                _run_batch(good, adapter, scorers, writer, timer, text_edges, face_edges, on_error, score_all, journal)
+                _run_batch(good, adapter, scorers, writer, timer, text_edges, face_edges, on_error, score_all, journal,
+                           out / "crops" if keep_crops else None)
             bar.update(len(loaded))
     bar.close()
     with timer.stage("write"):
@@ -237,7 +259,7 @@ def _error_record(record: ImageRecord, stage: str, error: str) -> dict[str, Any]
 
 def _run_batch(items: list[Loaded], adapter: Adapter, scorers: Scorers, writer: RecordWriter, timer: StageTimer,
                text_edges: tuple[float, ...], face_edges: tuple[float, ...], on_error: str, score_all: bool,
-               journal: Path) -> None:
+               journal: Path, crops_dir: Path | None = None) -> None:
     batch = np.stack([to_unit(it.canvas) for it in items])  # type: ignore[arg-type]
     try:
         check_batch(batch)
@@ -260,6 +282,8 @@ def _run_batch(items: list[Loaded], adapter: Adapter, scorers: Scorers, writer: 
         rec_img = from_canvas(to_u8(recon[k]), it.placement)  # type: ignore[arg-type]
         words, faces = score_image(it.record, it.image, rec_img, scorers, text_edges, face_edges, timer, score_all)  # type: ignore[arg-type]
         with timer.stage("write"):
+            if crops_dir is not None:
+                save_crops(crops_dir, it.record, it.image, rec_img, words, faces)  # type: ignore[arg-type]
             writer.append({"image": it.record.id, "subset": it.record.subset, "status": "ok",
                            "compression": compression[k].to_dict() if k < len(compression) else None,
                            "words": words, "faces": faces})

@@ -8,7 +8,8 @@ Schema ``tfbench.results/1`` (values are fractions in [0, 1] except PSNR in dB):
      "backends": {"text": {...}, "face": {...}},
      "metrics": {"text": {"t_acc": {small, medium, large, mean}, "t_ned": {...}, "psnr": {...},
                           "ssim": {...}, "n": {small, medium, large}, "uncounted": int},
-                 "face": {"f_sim": {...}, "psnr": {...}, "ssim": {...}, "n": {...}, "uncounted": int}},
+                 "face": {"f_sim": {...}, "f_kept": {...}, "psnr": {...}, "ssim": {...}, "n": {...},
+                          "uncounted": int}},   # f_kept: share of faces at/above the backend's same-person threshold
      "subsets": {name: {"text": ..., "face": ...}},      # when the suite has several subsets
      "failures": {"images": int, "words": int, "faces": int, "examples": [{image, stage, error}]},
      "counts": {"images", "words", "faces"},
@@ -28,7 +29,7 @@ from tfbench.errors import ResultsError
 
 SCHEMA = "tfbench.results/1"
 TEXT_METRICS = ("t_acc", "t_ned", "psnr", "ssim")
-FACE_METRICS = ("f_sim", "psnr", "ssim")
+FACE_METRICS = ("f_sim", "f_kept", "psnr", "ssim")
 
 
 def git_revision() -> str | None:

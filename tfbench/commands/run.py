@@ -31,6 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=None, help="CPU threads for OCR and face models (default: 2)")
     p.add_argument("--score-all", action="store_true",
                    help="also score instances below the smallest bucket (for rescoring with other edges)")
+    p.add_argument("--keep-crops", action="store_true",
+                   help="save original and reconstructed PNG crops of every scored instance (for the leaderboard viewer)")
     p.add_argument("--device", default="cpu", help="device for neural adapters that take one (recorded in budget)")
     p.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -68,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
             for res in resolutions:
                 results.append(evaluate(suite, adapter, res, scorers, Path(args.out), on_error=args.on_error,
                                         batch_size=args.batch_size, progress=not args.no_progress,
-                                        score_all=args.score_all, device=args.device))
+                                        score_all=args.score_all, device=args.device, keep_crops=args.keep_crops))
                 if not args.json:
                     print(f"  {adapter.spec} @ {res}: {results[-1]['_path']}", file=sys.stderr)
     finally:

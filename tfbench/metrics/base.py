@@ -30,6 +30,7 @@ METRICS: dict[str, MetricInfo] = {
         MetricInfo("t_acc", (0.0, 1.0), False, "exact, case-sensitive match of the OCR reading of the reconstructed word crop"),
         MetricInfo("t_ned", (0.0, 1.0), False, "1 - Levenshtein(gt, pred) / max(len(gt), len(pred))"),
         MetricInfo("f_sim", (-1.0, 1.0), False, "cosine similarity of face-recognition embeddings, original vs reconstruction, same landmarks"),
+        MetricInfo("f_kept", (0.0, 1.0), False, "share of faces whose F-Sim reaches the backend's same-person threshold (identity kept)"),
         MetricInfo("psnr", (0.0, float("inf")), False, "PSNR of the instance crop (8-bit)", unit="dB"),
         MetricInfo("ssim", (-1.0, 1.0), False, "SSIM of the instance crop (grey, skimage defaults)"),
     )
