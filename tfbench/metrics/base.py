@@ -45,12 +45,16 @@ SCORERS: dict[str, str] = {
 _ALIASES = {"t_acc": "text", "t_ned": "text", "f_sim": "face", "psnr": "fidelity", "ssim": "fidelity"}
 
 
+def create_from(registry: dict[str, str], name: str, what: str, **kwargs: Any) -> Any:
+    """Instantiate ``registry[name]`` (a lazy "module:Class" string); unknown names get a "did you mean"."""
+    if name not in registry:
+        close = difflib.get_close_matches(name, list(registry), n=2)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise UnknownNameError(f"unknown {what} {name!r}{hint} (available: {', '.join(registry)})")
+    module, _, cls = registry[name].partition(":")
+    return getattr(importlib.import_module(module), cls)(**kwargs)
+
+
 def create_metric(name: str, **kwargs: Any) -> Any:
     """Build the scorer for a metric name (``t_acc``, ``f_sim``, ``text``, ``face``...)."""
-    key = _ALIASES.get(name, name)
-    if key not in SCORERS:
-        close = difflib.get_close_matches(name, list(SCORERS) + list(_ALIASES), n=2)
-        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise UnknownNameError(f"unknown metric {name!r}{hint}")
-    module, _, cls = SCORERS[key].partition(":")
-    return getattr(importlib.import_module(module), cls)(**kwargs)
+    return create_from({**SCORERS, **{a: SCORERS[k] for a, k in _ALIASES.items()}}, name, "metric", **kwargs)

