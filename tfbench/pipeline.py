@@ -25,6 +25,7 @@ from tfbench.protocol import Adapter, check_batch, check_reconstruction
 from tfbench.records import RecordWriter, latest_by_image, read_records, write_json_atomic
 from tfbench.resize import Placement, from_canvas, parse_resolution, plan, to_canvas, to_u8, to_unit
 from tfbench.results import build_results
+from tfbench.sharding import Shard
 
 ON_ERROR = ("stop", "skip")
 
@@ -105,45 +106,66 @@ def score_image(record: ImageRecord, original: np.ndarray, recon: np.ndarray, sc
                 text_edges: tuple[float, ...], face_edges: tuple[float, ...], timer: StageTimer,
                 score_all: bool = False) -> tuple[list[dict], list[dict]]:
     """Per-instance scores of one reconstructed image (both uint8 RGB at the original size)."""
+    words = score_words(record, original, recon, scorers.text, scorers.fidelity, text_edges, timer, score_all)
+    faces = score_faces(record, original, recon, scorers.face, scorers.fidelity, face_edges, timer, score_all,
+                        lambda: scorers.original_embeddings(record, original))
+    return words, faces
+
+
+def score_words(record: ImageRecord, original: np.ndarray, recon: np.ndarray, text: TextScorer,
+                fidelity: CropFidelity, text_edges: tuple[float, ...], timer: StageTimer,
+                score_all: bool = False) -> list[dict]:
+    """Text half of :func:`score_image`: OCR and crop fidelity of every counted word."""
     words: list[dict] = []
     todo = [i for i, w in enumerate(record.words) if _counted(w.ratio, text_edges, score_all)]
     crops = [crop_word(recon, record.words[i].box, record.words[i].polygon) for i in todo]
     with timer.stage("ocr"):
-        text_scores = scorers.text.score(crops, [record.words[i].text for i in todo])
+        text_scores = text.score(crops, [record.words[i].text for i in todo])
     scored = dict(zip(todo, text_scores))
     for i, w in enumerate(record.words):
         item: dict[str, Any] = {"i": i, "gt": w.text, "ratio": round(w.ratio, 6)}
         if i in scored:
             item.update(scored[i])
             with timer.stage("fidelity"):
-                item.update(scorers.fidelity.score(crop_word(original, w.box, w.polygon), crops[todo.index(i)]))
+                item.update(fidelity.score(crop_word(original, w.box, w.polygon), crops[todo.index(i)]))
         else:
             item["skipped"] = "below the smallest bucket at this resolution"
         words.append(item)
+    return words
+
+
+def score_faces(record: ImageRecord, original: np.ndarray, recon: np.ndarray, face: FaceScorer,
+                fidelity: CropFidelity, face_edges: tuple[float, ...], timer: StageTimer, score_all: bool = False,
+                original_embeddings: Callable[[], np.ndarray] | None = None) -> list[dict]:
+    """Face half of :func:`score_image`: F-Sim and crop fidelity of every counted face.
+
+    ``original_embeddings`` returns the (F, D) embeddings of the original's faces (a cache); by default
+    they are computed here.
+    """
     faces: list[dict] = []
     ftodo = [i for i, f in enumerate(record.faces) if _counted(f.ratio, face_edges, score_all)]
     if ftodo:
         with timer.stage("face"):
-            orig_emb = scorers.original_embeddings(record, original)[ftodo]
-            sims = scorers.face.score(orig_emb, recon, [record.faces[i].landmarks for i in ftodo])
+            emb = original_embeddings() if original_embeddings else face.embed(original, [f.landmarks for f in record.faces])
+            sims = face.score(emb[ftodo], recon, [record.faces[i].landmarks for i in ftodo])
         fsims = dict(zip(ftodo, sims))
     else:
         fsims = {}
     for i, f in enumerate(record.faces):
-        item = {"i": i, "ratio": round(f.ratio, 6)}
+        item: dict[str, Any] = {"i": i, "ratio": round(f.ratio, 6)}
         if f.identity:
             item["identity"] = f.identity
         if f.groups:
             item["groups"] = f.groups
         if i in fsims:
             item["f_sim"] = fsims[i]
-            item["f_kept"] = 1.0 if fsims[i] >= scorers.face.backend.threshold else 0.0
+            item["f_kept"] = 1.0 if fsims[i] >= face.backend.threshold else 0.0
             with timer.stage("fidelity"):
-                item.update(scorers.fidelity.score(crop_box(original, f.box), crop_box(recon, f.box)))
+                item.update(fidelity.score(crop_box(original, f.box), crop_box(recon, f.box)))
         else:
             item["skipped"] = "below the smallest bucket at this resolution"
         faces.append(item)
-    return words, faces
+    return faces
 
 
 def save_crops(crops_dir: Path, record: ImageRecord, original: np.ndarray, recon: np.ndarray,
@@ -178,15 +200,27 @@ def _check_config(path: Path, config: dict[str, Any]) -> None:
     write_json_atomic(path, config)
 
 
-def evaluate(suite: Suite, adapter: Adapter, resolution: str, scorers: Scorers, out_root: Path, *,
-             on_error: str = "stop", batch_size: int | None = None, progress: bool = False,
-             score_all: bool = False, select: Callable[[ImageRecord], bool] | None = None,
-             device: str = "cpu", keep_crops: bool = False) -> dict[str, Any]:
-    """Evaluate one adapter at one resolution; records are appended as computed, a rerun resumes.
+@dataclass
+class RunPlan:
+    """Where one (suite, adapter, resolution[, shard]) run writes and which of its images are left to do."""
 
-    Returns the results dict that is also written to ``run_dir/results.json``. With ``keep_crops`` the
-    original and reconstructed crop of every scored instance is saved under ``run_dir/crops/`` (PNG)
-    and each record item names its crop prefix in ``crop``.
+    out: Path
+    journal: Path
+    config: dict[str, Any]
+    target: int | None
+    text_edges: tuple[float, ...]
+    face_edges: tuple[float, ...]
+    selected: list[ImageRecord]
+    todo: list[ImageRecord]
+    done: set[str]
+
+
+def plan_run(suite: Suite, adapter: Adapter, resolution: str, backends: tuple[str, str], out_root: Path, *,
+             on_error: str = "stop", score_all: bool = False, select: Callable[[ImageRecord], bool] | None = None,
+             shard: Shard | None = None) -> RunPlan:
+    """Check the settings, claim the run folder (run.json) and find the images a rerun still has to do.
+
+    ``backends`` are the (text, face) backend names; a ``shard`` runs in its own ``shard-K-of-N`` subfolder.
     """
     if on_error not in ON_ERROR:
         raise TfbenchError(f"--on-error must be one of {ON_ERROR}, got {on_error!r}")
@@ -198,14 +232,54 @@ def evaluate(suite: Suite, adapter: Adapter, resolution: str, scorers: Scorers, 
     text_edges, face_edges = suite.edges("text", resolution), suite.edges("face", resolution)
     out = run_dir(out_root, suite.name, adapter.spec, resolution)
     config = {"suite": suite.name, "suite_version": suite.version, "adapter": adapter.spec,
-              "resolution": resolution, "text_backend": scorers.text.backend.name,
-              "face_backend": scorers.face.backend.name, "score_all": score_all}
+              "resolution": resolution, "text_backend": backends[0],
+              "face_backend": backends[1], "score_all": score_all}
+    if shard is not None:
+        out, config["shard"] = out / shard.folder, shard.label
     out.mkdir(parents=True, exist_ok=True)
     _check_config(out / "run.json", config)
     journal = out / "records.jsonl"
     done = {k for k, r in latest_by_image(read_records(journal, repair=True)).items() if r.get("status") == "ok"}
-    selected = [r for r in suite.images if (select is None or select(r))]
+    selected = [r for r in suite.images if (select is None or select(r)) and (shard is None or shard.contains(r.id))]
     todo = [r for r in selected if r.id not in done and (r.words or r.faces)]
+    return RunPlan(out, journal, config, target, text_edges, face_edges, selected, todo, done)
+
+
+def finish_run(plan: RunPlan, suite: Suite, resolution: str, adapter: dict[str, Any], backends: dict[str, Any],
+               timer: StageTimer, device: str) -> dict[str, Any]:
+    """Aggregate the journal's latest record of every selected image into results.json (written atomically)."""
+    latest = latest_by_image(read_records(plan.journal))
+    wanted = {r.id for r in plan.selected}
+    results = build_results(
+        adapter={**adapter},
+        suite={"name": suite.name, "version": suite.version, "resolution": resolution, "modality": suite.modality},
+        backends=backends,
+        records=[latest[k] for k in latest if k in wanted],
+        text_edges=plan.text_edges, face_edges=plan.face_edges,
+        budget={"wall_s": round(timer.wall(), 3), "peak_rss_mb": round(peak_rss_mb(), 1), "device": device,
+                "images_evaluated": len(plan.todo), "images_resumed": len(plan.done & wanted),
+                "stages": timer.as_dict()},
+        config=plan.config,
+    )
+    write_json_atomic(plan.out / "results.json", results)
+    return results
+
+
+def evaluate(suite: Suite, adapter: Adapter, resolution: str, scorers: Scorers, out_root: Path, *,
+             on_error: str = "stop", batch_size: int | None = None, progress: bool = False,
+             score_all: bool = False, select: Callable[[ImageRecord], bool] | None = None,
+             device: str = "cpu", keep_crops: bool = False, shard: Shard | None = None) -> dict[str, Any]:
+    """Evaluate one adapter at one resolution; records are appended as computed, a rerun resumes.
+
+    Returns the results dict that is also written to ``run_dir/results.json``. With ``keep_crops`` the
+    original and reconstructed crop of every scored instance is saved under ``run_dir/crops/`` (PNG)
+    and each record item names its crop prefix in ``crop``. A ``shard`` evaluates only its images, in
+    ``run_dir/shard-K-of-N/`` (combine shards with ``tfbench merge``).
+    """
+    plan = plan_run(suite, adapter, resolution, (scorers.text.backend.name, scorers.face.backend.name), out_root,
+                    on_error=on_error, score_all=score_all, select=select, shard=shard)
+    out, journal, target, todo = plan.out, plan.journal, plan.target, plan.todo
+    text_edges, face_edges = plan.text_edges, plan.face_edges
     size = max(1, min(batch_size or adapter.max_batch_size, adapter.max_batch_size))
     timer = StageTimer()
     bar = _progress(len(todo), f"{adapter.spec} @ {resolution}", progress)
@@ -233,20 +307,7 @@ def evaluate(suite: Suite, adapter: Adapter, resolution: str, scorers: Scorers, 
             bar.update(len(loaded))
     bar.close()
     with timer.stage("write"):
-        latest = latest_by_image(read_records(journal))
-        wanted = {r.id for r in selected}
-        results = build_results(
-            adapter={**adapter.describe()},
-            suite={"name": suite.name, "version": suite.version, "resolution": resolution, "modality": suite.modality},
-            backends=scorers.backends(),
-            records=[latest[k] for k in latest if k in wanted],
-            text_edges=text_edges, face_edges=face_edges,
-            budget={"wall_s": round(timer.wall(), 3), "peak_rss_mb": round(peak_rss_mb(), 1), "device": device,
-                    "images_evaluated": len(todo), "images_resumed": len(done & wanted),
-                    "stages": timer.as_dict()},
-            config=config,
-        )
-        write_json_atomic(out / "results.json", results)
+        results = finish_run(plan, suite, resolution, adapter.describe(), scorers.backends(), timer, device)
     results["budget"]["stages"] = timer.as_dict()
     results["_path"] = str(out / "results.json")
     return results

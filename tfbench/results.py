@@ -62,8 +62,12 @@ def _aggregate(instances: Iterable[dict[str, Any]], names: tuple[str, ...], edge
 
 def aggregate_records(records: Iterable[dict[str, Any]], text_edges: tuple[float, ...],
                       face_edges: tuple[float, ...]) -> dict[str, Any]:
-    """Records (latest per image) -> {metrics, subsets, failures, counts, compression}."""
-    records = list(records)
+    """Records (latest per image) -> {metrics, subsets, failures, counts, compression}.
+
+    Records are taken in image-id order, so the sums (and every digit of the metrics) do not depend on
+    the order they were computed in: one process, merged shards, a resumed run and Ray agree exactly.
+    """
+    records = sorted(records, key=lambda rec: str(rec.get("image")))
     words, faces = [], []
     by_subset: dict[str, tuple[list, list]] = {}
     failures = {"images": 0, "words": 0, "faces": 0, "examples": []}
