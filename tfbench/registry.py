@@ -27,6 +27,11 @@ BUILTIN_ADAPTERS: dict[str, str] = {
     "jpeg": "tfbench.adapters.image_codecs:JpegAdapter",
     "webp": "tfbench.adapters.image_codecs:WebpAdapter",
     "avif": "tfbench.adapters.image_codecs:AvifAdapter",
+    "h264": "tfbench.adapters.video_codecs:H264Adapter",
+    "h265": "tfbench.adapters.video_codecs:H265Adapter",
+    "av1": "tfbench.adapters.video_codecs:Av1Adapter",
+    "vp9": "tfbench.adapters.video_codecs:Vp9Adapter",
+    "diffusers-video": "tfbench.adapters.diffusers_video:DiffusersVideoAdapter",
 }
 
 
