@@ -14,6 +14,9 @@ from tfbench.manifest import SCHEMA, Suite, load_suite_file
 # name -> "module:function(data_root) -> Suite"
 BUILTIN_SUITES: dict[str, str] = {
     "mini": "tfbench.mini:load_mini",
+    "tokbench": "tfbench.datasets.tokbench:load_tokbench",
+    "tokbench-text": "tfbench.datasets.tokbench:load_tokbench_text",
+    "tokbench-face": "tfbench.datasets.tokbench:load_tokbench_face",
 }
 
 
@@ -41,6 +44,14 @@ def list_suites() -> list[dict[str, Any]]:
     return rows
 
 
+def _verified(suite: Suite) -> Suite:
+    """Images that carry a sha256 are checked (once per file version: the result is cached)."""
+    from tfbench.datasets.checksums import verify_suite
+
+    verify_suite(suite)
+    return suite
+
+
 def load_suite(name: str, data_root: str | Path | None = None) -> Suite:
     """Resolve a suite name or manifest path; unknown names get a "did you mean"."""
     if name in BUILTIN_SUITES:
@@ -48,13 +59,13 @@ def load_suite(name: str, data_root: str | Path | None = None) -> Suite:
         loader: Callable[..., Suite] = getattr(importlib.import_module(module), fn)
         return loader(data_root)
     manifests = _manifest_suites()
-    if name in manifests:
-        return load_suite_file(manifests[name], data_root)
     path = Path(name)
+    if name in manifests:
+        return _verified(load_suite_file(manifests[name], data_root))
     if path.suffix == ".json" or path.is_file():
-        return load_suite_file(path, data_root)
+        return _verified(load_suite_file(path, data_root))
     if path.is_dir() and (path / "manifest.json").is_file():
-        return load_suite_file(path / "manifest.json", data_root)
+        return _verified(load_suite_file(path / "manifest.json", data_root))
     known = list(BUILTIN_SUITES) + list(manifests)
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
