@@ -8,7 +8,7 @@ def test_half_open_edges_and_drop_below_first():
     assert bucket_of(0.0199, e) is None
     assert bucket_of(0.02, e) == 0 and bucket_of(0.0299, e) == 0
     assert bucket_of(0.03, e) == 1 and bucket_of(0.04, e) == 2
-    assert bucket_of(1.0, e) == 2 and bucket_of(1.5, e) is None
+    assert bucket_of(0.999, e) == 2 and bucket_of(1.0, e) is None and bucket_of(1.5, e) is None  # as TokBench
 
 
 def test_ratios_follow_tokbench_definitions():

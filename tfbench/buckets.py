@@ -7,7 +7,8 @@ from typing import Iterable, Sequence
 
 BUCKETS: tuple[str, ...] = ("small", "medium", "large")
 
-# Half-open [e0, e1), [e1, e2), [e2, e3]; ratios below e0 are not counted.
+# Half-open [e0, e1), [e1, e2), [e2, e3), exactly as TokBench's compute_all_metrics.py (`x_min <= x < x_max`
+# for every bucket); ratios below e0 or at/above e3 are not counted.
 TEXT_EDGES: dict[str, tuple[float, ...]] = {
     "256": (0.02, 0.03, 0.04, 1.0),
     "512": (0.01, 0.02, 0.03, 1.0),
@@ -33,13 +34,13 @@ def face_ratio(box_w: float, box_h: float, image_w: int) -> float:
 
 
 def bucket_of(ratio: float, edges: Sequence[float]) -> int | None:
-    """Index of the bucket holding ``ratio`` or None when it is below the first edge / above the last."""
+    """Index of the bucket holding ``ratio`` or None when it is below the first edge / at or above the last."""
     if ratio is None or not math.isfinite(ratio) or ratio < edges[0]:
         return None
     for i in range(len(edges) - 1):
         if edges[i] <= ratio < edges[i + 1]:
             return i
-    return len(edges) - 2 if ratio == edges[-1] else None
+    return None
 
 
 @dataclass
