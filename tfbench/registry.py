@@ -32,6 +32,12 @@ BUILTIN_ADAPTERS: dict[str, str] = {
     "av1": "tfbench.adapters.video_codecs:Av1Adapter",
     "vp9": "tfbench.adapters.video_codecs:Vp9Adapter",
     "diffusers-video": "tfbench.adapters.diffusers_video:DiffusersVideoAdapter",
+    "diffusers-kl": "tfbench.adapters.diffusers_image:DiffusersKLAdapter",
+    "diffusers-tiny": "tfbench.adapters.diffusers_image:DiffusersTinyAdapter",
+    "diffusers-dc": "tfbench.adapters.diffusers_image:DiffusersDCAdapter",
+    "diffusers-vq": "tfbench.adapters.diffusers_image:DiffusersVQAdapter",
+    "tae": "tfbench.adapters.taesd:TaesdAdapter",
+    "taming-vqgan": "tfbench.adapters.taming_vqgan:TamingVQGANAdapter",
 }
 
 

@@ -1,0 +1,152 @@
+"""TAESD family (Tiny AutoEncoders by madebyollin, MIT) from the original ``*_encoder.pth``/``*_decoder.pth`` files.
+
+Variants: taesd (SD 1.x/2.x), taesdxl, taesd3, taef1 (FLUX.1), taef2 (FLUX.2), taesana (Sana DC-AE f32c32).
+The variant comes from the ``variant`` argument or the file name. Images are in [0, 1]; the decoder input is
+soft-clamped to +-3 (``tanh(x/3)*3``). Weights load with ``weights_only=True`` and ``strict=True``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from tfbench.adapters.torch_adapter import TorchAutoencoderAdapter
+from tfbench.adapters.torch_common import dtype_name, load_state_dict, require_torch, resolve_url_file
+from tfbench.errors import AdapterArgumentError, MissingWeightsError, TfbenchError
+from tfbench.protocol import AdapterInfo
+
+SOURCE = "https://github.com/madebyollin/taesd/raw/main/{variant}_{part}.pth"
+
+
+@dataclass(frozen=True)
+class TaeVariant:
+    latent_channels: int
+    factor: int  # 8: three 2x stages of 64-wide blocks; 32: Sana's deeper/wider layout
+    midblock_gn: bool = False  # GroupNorm "pool" branch in the three deepest blocks (taef2)
+    target: str = ""
+
+
+VARIANTS: dict[str, TaeVariant] = {
+    "taesd": TaeVariant(4, 8, target="Stable Diffusion 1.x/2.x VAE"),
+    "taesdxl": TaeVariant(4, 8, target="SDXL VAE"),
+    "taesd3": TaeVariant(16, 8, target="SD3 VAE"),
+    "taef1": TaeVariant(16, 8, target="FLUX.1 VAE"),
+    "taef2": TaeVariant(32, 8, midblock_gn=True, target="FLUX.2 VAE"),
+    "taesana": TaeVariant(32, 32, target="Sana DC-AE f32c32"),
+}
+
+
+def variant_from_name(name: str) -> str | None:
+    """The variant a weights file name refers to (``taef2_encoder.pth`` -> ``taef2``), longest match first."""
+    stem = Path(name).name.lower()
+    for key in sorted(VARIANTS, key=len, reverse=True):
+        if stem.startswith(key):
+            return key
+    return None
+
+
+def build(variant: str) -> tuple[Any, Any]:
+    """(encoder, decoder) ``nn.Sequential`` modules whose state_dict keys match the original .pth files."""
+    torch = require_torch()
+    nn = torch.nn
+    v = VARIANTS[variant]
+
+    def conv(c_in: int, c_out: int, stride: int = 1, bias: bool = True) -> Any:
+        return nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=bias)
+
+    class Clamp(nn.Module):
+        def forward(self, x: Any) -> Any:
+            return torch.tanh(x / 3) * 3
+
+    class Block(nn.Module):
+        def __init__(self, c: int, gn: bool = False) -> None:
+            super().__init__()
+            self.conv = nn.Sequential(conv(c, c), nn.ReLU(), conv(c, c), nn.ReLU(), conv(c, c))
+            self.skip = nn.Identity()
+            self.fuse = nn.ReLU()
+            wide = 4 * c
+            self.pool = nn.Sequential(nn.Conv2d(c, wide, 1, bias=False), nn.GroupNorm(4, wide), nn.ReLU(),
+                                      nn.Conv2d(wide, c, 1, bias=False)) if gn else None
+
+        def forward(self, x: Any) -> Any:
+            if self.pool is not None:
+                x = x + self.pool(x)
+            return self.fuse(self.conv(x) + self.skip(x))
+
+    def blocks(c: int, n: int, gn: bool = False) -> list[Any]:
+        return [Block(c, gn) for _ in range(n)]
+
+    latent = v.latent_channels
+    if v.factor == 8:
+        enc: list[Any] = [conv(3, 64), Block(64)]
+    else:  # two strided stem convs take the first 4x
+        enc = [conv(3, 32, stride=2), nn.ReLU(), conv(32, 64, stride=2), nn.ReLU(), Block(64)]
+    for stage in range(3):
+        enc += [conv(64, 64, stride=2, bias=False), *blocks(64, 3, gn=v.midblock_gn and stage == 2)]
+    enc.append(conv(64, latent))
+
+    widths = [64, 64, 64, 64] if v.factor == 8 else [256, 128, 64, 64, 64, 64]
+    dec: list[Any] = [Clamp(), conv(latent, widths[0]), nn.ReLU()]
+    for stage in range(len(widths) - 1):
+        dec += [*blocks(widths[stage], 3, gn=v.midblock_gn and stage == 0), nn.Upsample(scale_factor=2),
+                conv(widths[stage], widths[stage + 1], bias=False)]
+    dec += [Block(widths[-1]), conv(widths[-1], 3)]
+    return nn.Sequential(*enc), nn.Sequential(*dec)
+
+
+class TaesdAdapter(TorchAutoencoderAdapter):
+    """A TAESD-family tiny autoencoder from its original encoder/decoder .pth files."""
+
+    info = AdapterInfo(family="tae", kind="continuous", value_range=(0.0, 1.0), spatial_compression=8,
+                       bits_per_element=16, license="MIT",
+                       description="TAESD family (taesd, taesdxl, taesd3, taef1, taef2, taesana) from original .pth files")
+
+    def __init__(self, variant: str | None = None, weights: str | None = None, encoder: str | None = None,
+                 decoder: str | None = None, device: str = "cpu", dtype: str = "fp32", batch_size: int = 4) -> None:
+        super().__init__(device=device, dtype=dtype, batch_size=batch_size)
+        variant = self._variant(variant, weights, encoder)
+        if weights is not None:
+            folder = Path(weights).expanduser()
+            if not folder.is_dir():
+                raise MissingWeightsError(f"tae: weights={weights!r} is not a folder; pass the folder holding "
+                                          f"{variant}_encoder.pth and {variant}_decoder.pth")
+            encoder = encoder or str(folder / f"{variant}_encoder.pth")
+            decoder = decoder or str(folder / f"{variant}_decoder.pth")
+        enc_path = resolve_url_file(encoder or SOURCE.format(variant=variant, part="encoder"), "taesd")
+        dec_path = resolve_url_file(decoder or SOURCE.format(variant=variant, part="decoder"), "taesd")
+        torch = require_torch()
+        enc, dec = build(variant)
+        for module, path in ((enc, enc_path), (dec, dec_path)):
+            state = load_state_dict(path)
+            try:
+                module.load_state_dict(state, strict=True)
+            except RuntimeError as exc:
+                detail = " ".join(str(exc).split())[:300]
+                raise TfbenchError(f"{path} does not hold {variant} weights (strict load failed: {detail}); "
+                                   f"check variant= or the file") from None
+        self.model = torch.nn.ModuleDict({"encoder": enc, "decoder": dec}).to(self.device, self.dtype).eval()
+        self.variant = variant
+        spec = VARIANTS[variant]
+        self.info = replace(type(self).info, spatial_compression=spec.factor, latent_channels=spec.latent_channels,
+                            description=f"{variant}: tiny autoencoder for the {spec.target} ({dtype_name(self.dtype)})")
+
+    @staticmethod
+    def _variant(variant: str | None, weights: str | None, encoder: str | None) -> str:
+        if variant is not None:
+            if variant not in VARIANTS:
+                raise AdapterArgumentError(f"tae: unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+            return variant
+        guessed = variant_from_name(encoder) if encoder else None
+        if guessed is None and weights is not None and Path(weights).expanduser().is_dir():
+            found = {variant_from_name(p.name) for p in Path(weights).expanduser().glob("*_encoder.pth")} - {None}
+            guessed = found.pop() if len(found) == 1 else None
+        if guessed is None:
+            raise AdapterArgumentError(f"tae: cannot tell the variant from the file names; pass variant= "
+                                       f"(one of {', '.join(VARIANTS)})")
+        return guessed
+
+    def _encode(self, x: Any) -> Any:
+        return self.model["encoder"](x)
+
+    def _decode(self, z: Any) -> Any:
+        return self.model["decoder"](z.to(self.dtype))
