@@ -112,8 +112,12 @@ class TaesdAdapter(TorchAutoencoderAdapter):
                                           f"{variant}_encoder.pth and {variant}_decoder.pth")
             encoder = encoder or str(folder / f"{variant}_encoder.pth")
             decoder = decoder or str(folder / f"{variant}_decoder.pth")
-        enc_path = resolve_url_file(encoder or SOURCE.format(variant=variant, part="encoder"), "taesd")
-        dec_path = resolve_url_file(decoder or SOURCE.format(variant=variant, part="decoder"), "taesd")
+        try:
+            enc_path = resolve_url_file(encoder or SOURCE.format(variant=variant, part="encoder"), "taesd")
+            dec_path = resolve_url_file(decoder or SOURCE.format(variant=variant, part="decoder"), "taesd")
+        except MissingWeightsError as exc:
+            raise MissingWeightsError(f"{exc} (tae: weights=FOLDER takes a folder holding {variant}_encoder.pth "
+                                      f"and {variant}_decoder.pth; encoder=/decoder= take single files)") from None
         torch = require_torch()
         enc, dec = build(variant)
         for module, path in ((enc, enc_path), (dec, dec_path)):

@@ -239,6 +239,7 @@ def describe_registered() -> list[dict[str, Any]]:
             if preset is not None:
                 row.update(preset=preset.spec, source=preset.source, license=preset.license,
                            description=preset.description)
+                row.update(preset.extra.get("info", {}))  # what the preset pins (e.g. latent channels)
             factory = resolve_factory(family)
             info = getattr(factory, "info", None)
             if isinstance(info, AdapterInfo):
