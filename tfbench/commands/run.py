@@ -34,6 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--keep-crops", action="store_true",
                    help="save original and reconstructed PNG crops of every scored instance (for the leaderboard viewer)")
     p.add_argument("--device", default="cpu", help="device for neural adapters that take one (recorded in budget)")
+    p.add_argument("--dtype", default=None, choices=["fp32", "fp16", "bf16"],
+                   help="compute dtype for neural adapters that take one (default: each adapter's own, fp32)")
     p.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -59,6 +61,10 @@ def run(args: argparse.Namespace) -> int:
     from tfbench.report import text_table
     from tfbench.suites import load_suite
 
+    if args.adapter:  # neural adapters take the run's --device/--dtype unless their spec sets them
+        from tfbench.adapter_options import inject_runtime
+
+        args.adapter = [inject_runtime(s, args.device, args.dtype) for s in args.adapter]
     specs = args.adapter or DEFAULT_ADAPTERS
     resolutions = _resolutions(args.resolution)
     adapters = [create_adapter(s) for s in specs]  # fail on a bad spec before any work
