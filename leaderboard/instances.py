@@ -1,0 +1,91 @@
+"""Per-instance rows (one scored word or face) taken from a run's records, with their crop pairs.
+
+Crops are read through a ``CropReader`` (a run folder on disk or a validated submission zip) and kept
+only when both files are real PNGs under the size limit, so the store never holds anything else.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_CROP_BYTES = 2 * 1024 * 1024
+
+# relative path (e.g. "crops/text_00/w3.orig.png") -> bytes, or None when absent or refused
+CropReader = Callable[[str], "bytes | None"]
+
+
+@dataclass
+class Instance:
+    image: str
+    kind: str  # "text" | "face"
+    idx: int
+    ratio: float | None
+    gt: str | None = None
+    pred: str | None = None
+    t_acc: float | None = None
+    t_ned: float | None = None
+    f_sim: float | None = None
+    f_kept: float | None = None
+    psnr: float | None = None
+    ssim: float | None = None
+    crop: str | None = None
+    orig_png: bytes | None = None
+    recon_png: bytes | None = None
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _text(value: Any, limit: int = 500) -> str | None:
+    return None if value is None else str(value)[:limit]
+
+
+def folder_reader(root: Path) -> CropReader:
+    """Read crop files of a run folder; a path that leaves the folder (``..``, absolute, link) reads as None."""
+    base = Path(root).resolve()
+
+    def read(rel: str) -> bytes | None:
+        target = (base / rel).resolve()
+        if base not in target.parents or not target.is_file() or target.stat().st_size > MAX_CROP_BYTES:
+            return None
+        return target.read_bytes()
+
+    return read
+
+
+def _png(data: bytes | None) -> bytes | None:
+    return data if data is not None and data.startswith(PNG_SIGNATURE) and len(data) <= MAX_CROP_BYTES else None
+
+
+def from_records(records: Iterable[dict[str, Any]], read_crop: CropReader | None = None) -> list[Instance]:
+    """Scored instances of the latest record of each image (errors and skipped instances are left out)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for rec in records:
+        if isinstance(rec, dict) and "image" in rec:
+            latest[str(rec["image"])] = rec
+    out: list[Instance] = []
+    for image, rec in sorted(latest.items()):
+        if rec.get("status") != "ok":
+            continue
+        for kind, items in (("text", rec.get("words")), ("face", rec.get("faces"))):
+            for item in items if isinstance(items, list) else []:
+                if not isinstance(item, dict) or item.get("skipped") or not isinstance(item.get("i"), int):
+                    continue
+                inst = Instance(image=image[:300], kind=kind, idx=item["i"], ratio=_num(item.get("ratio")),
+                                gt=_text(item.get("gt")), pred=_text(item.get("pred")),
+                                t_acc=_num(item.get("t_acc")), t_ned=_num(item.get("t_ned")),
+                                f_sim=_num(item.get("f_sim")), f_kept=_num(item.get("f_kept")),
+                                psnr=_num(item.get("psnr")), ssim=_num(item.get("ssim")))
+                crop = item.get("crop")
+                if isinstance(crop, str) and read_crop is not None:
+                    orig, recon = _png(read_crop(f"{crop}.orig.png")), _png(read_crop(f"{crop}.recon.png"))
+                    if orig is not None and recon is not None:
+                        inst.crop, inst.orig_png, inst.recon_png = crop[:300], orig, recon
+                out.append(inst)
+    return out

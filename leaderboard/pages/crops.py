@@ -1,0 +1,38 @@
+"""Original vs reconstruction crops, worst first, with the OCR reading or the face similarity."""
+from __future__ import annotations
+
+import streamlit as st
+
+from tfbench.leaderboard.context import open_store, row_label, store_path
+
+st.title("Crops viewer")
+with open_store() as store:
+    rows = [r for r in store.results() if r["_row"]["n_crops"]]
+    if not rows:
+        st.info(f"No row in {store_path()} has crops: run with `tfbench run --keep-crops` and import the run folder.")
+        st.stop()
+    labels = {row_label(r): r for r in rows}
+    chosen = labels[st.selectbox("Row", list(labels), key="row")]
+    left, right = st.columns(2)
+    kind = left.radio("Instances", ["text", "face"], horizontal=True, key="kind")
+    count = right.slider("How many (worst first)", 1, 60, 12, key="count")
+    instances = store.instances(chosen["_row"]["id"], kind=kind, with_crops=True, worst_first=True, limit=count)
+
+if not instances:
+    st.info(f"This row has no {kind} crops.")
+    st.stop()
+order = "T-ACC, then T-NED" if kind == "text" else "F-Sim"
+st.caption(f"{len(instances)} {kind} instances of {row_label(chosen)}, lowest {order} first.")
+for inst in instances:
+    a, b, c = st.columns([2, 2, 3])
+    a.image(inst.orig_png, caption="original", width="stretch")
+    b.image(inst.recon_png, caption="reconstruction", width="stretch")
+    if kind == "text":
+        verdict = "read correctly" if inst.t_acc == 1 else "misread"
+        c.markdown(f"`{inst.image}` word {inst.idx} · scale {inst.ratio:.4f}  \n"
+                   f"ground truth **{inst.gt}** · OCR reads **{inst.pred or '∅'}** ({verdict})  \n"
+                   f"T-NED {inst.t_ned:.3f}")
+    else:
+        kept = "identity kept" if inst.f_kept == 1 else "identity lost"
+        c.markdown(f"`{inst.image}` face {inst.idx} · scale {inst.ratio:.4f}  \n"
+                   f"F-Sim **{inst.f_sim:.3f}** ({kept})")

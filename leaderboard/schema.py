@@ -1,0 +1,123 @@
+"""Checks a results dict (schema ``tfbench.results/1``) before it enters the store, and names its row key.
+
+The leaderboard trusts nothing it imports: every number must be finite (PSNR may be +inf) and inside its
+metric's range (``tfbench.metrics.base.METRICS``), every identifying string short and printable.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from tfbench.errors import ResultsError
+from tfbench.metrics.base import METRICS
+from tfbench.results import SCHEMA
+
+BUCKETS = ("small", "medium", "large", "mean")
+_RESOLUTION = re.compile(r"^(\d{1,5}|native)$")
+_MAX_NAME = 200
+
+
+@dataclass(frozen=True)
+class RowKey:
+    """What makes two results the same leaderboard row: never mixes suites, versions or metric backends."""
+
+    spec: str
+    suite: str
+    suite_version: str
+    resolution: str
+    text_backend: str
+    face_backend: str
+
+    def label(self) -> str:
+        return (f"{self.spec} @ {self.resolution} on {self.suite} v{self.suite_version} "
+                f"[{self.text_backend} / {self.face_backend}]")
+
+
+def _name(value: Any, what: str, where: str, required: bool = True) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise ResultsError(f"{where}: `{what}` must be a string, got {type(value).__name__}")
+    text = str(value)
+    if (required and not text.strip()) or len(text) > _MAX_NAME or not text.isprintable():
+        raise ResultsError(f"{where}: `{what}` must be 1-{_MAX_NAME} printable characters, got {text[:60]!r}")
+    return text
+
+
+def _backend(backends: dict[str, Any], side: str) -> str:
+    info = backends.get(side) if isinstance(backends, dict) else None
+    if not isinstance(info, dict) or not info.get("backend"):
+        return "unknown"
+    name = str(info["backend"])
+    return f"{name} ({info['version']})" if info.get("version") else name
+
+
+def row_key(data: dict[str, Any]) -> RowKey:
+    suite = data["suite"]
+    backends = data.get("backends") or {}
+    return RowKey(str(data["adapter"]["spec"]), str(suite["name"]), str(suite.get("version", "")),
+                  str(suite["resolution"]), _backend(backends, "text"), _backend(backends, "face"))
+
+
+def _check_number(value: Any, metric: str, where: str) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ResultsError(f"{where}: {metric} must be a number or null, got {value!r}")
+    info = METRICS.get(metric.split(".")[-2] if "." in metric else metric)
+    if math.isnan(value) or (math.isinf(value) and not (info and info.score_range[1] == math.inf and value > 0)):
+        raise ResultsError(f"{where}: {metric} is {value!r}; only finite numbers are accepted")
+    if info is not None:
+        lo, hi = info.score_range
+        if not lo - 1e-9 <= value <= hi + 1e-9:
+            raise ResultsError(f"{where}: {metric} = {value!r} is outside its range [{lo}, {hi}]")
+
+
+def validate_results(data: Any, where: str = "results") -> dict[str, Any]:
+    """Return ``data`` if it is a well-formed results dict, else raise one clear ResultsError."""
+    if not isinstance(data, dict):
+        raise ResultsError(f"{where}: expected a JSON object, got {type(data).__name__}")
+    if data.get("schema") != SCHEMA:
+        raise ResultsError(f"{where}: not a tfbench results file (schema {data.get('schema')!r}, expected {SCHEMA!r})")
+    for key in ("adapter", "suite", "metrics"):
+        if not isinstance(data.get(key), dict):
+            raise ResultsError(f"{where}: missing or malformed `{key}`")
+    adapter, suite = data["adapter"], data["suite"]
+    _name(adapter.get("spec"), "adapter.spec", where)
+    for key in ("family", "kind"):
+        _name(adapter.get(key), f"adapter.{key}", where, required=False)
+    _name(suite.get("name"), "suite.name", where)
+    _name(suite.get("version"), "suite.version", where)
+    resolution = _name(suite.get("resolution"), "suite.resolution", where)
+    if not _RESOLUTION.match(resolution):
+        raise ResultsError(f"{where}: suite.resolution must be a number of pixels or 'native', got {resolution!r}")
+    if suite.get("modality", "image") not in ("image", "video"):
+        raise ResultsError(f"{where}: suite.modality must be 'image' or 'video', got {suite.get('modality')!r}")
+    for key in ("bits_per_pixel", "tokens"):
+        value = adapter.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not math.isfinite(value) or value < 0):
+            raise ResultsError(f"{where}: adapter.{key} must be a non-negative number, got {value!r}")
+    if data.get("backends") is not None and not isinstance(data["backends"], dict):
+        raise ResultsError(f"{where}: `backends` must be an object")
+    for side, names in (("text", ("t_acc", "t_ned", "psnr", "ssim")), ("face", ("f_sim", "f_kept", "psnr", "ssim"))):
+        block = data["metrics"].get(side)
+        if block is None:
+            continue
+        if not isinstance(block, dict):
+            raise ResultsError(f"{where}: metrics.{side} must be an object")
+        for name in names:
+            buckets = block.get(name)
+            if buckets is None:
+                continue
+            if not isinstance(buckets, dict):
+                raise ResultsError(f"{where}: metrics.{side}.{name} must be an object of buckets")
+            for bucket in BUCKETS:
+                _check_number(buckets.get(bucket), f"metrics.{side}.{name}.{bucket}", where)
+        counts = block.get("n")
+        if counts is not None and (not isinstance(counts, dict) or any(
+                not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in counts.values())):
+            raise ResultsError(f"{where}: metrics.{side}.n must map buckets to non-negative integers")
+    return data
