@@ -14,6 +14,7 @@ COMMAND_MODULES: list[str] = [
     "tfbench.commands.run",
     "tfbench.commands.listing",
     "tfbench.commands.show",
+    "tfbench.commands.merge",
     "tfbench.commands.data",
     "tfbench.commands.import_results",
     "tfbench.commands.score",

@@ -318,36 +318,48 @@ def _error_record(record: ImageRecord, stage: str, error: str) -> dict[str, Any]
             "n_words": len(record.words), "n_faces": len(record.faces)}
 
 
-def _run_batch(items: list[Loaded], adapter: Adapter, scorers: Scorers, writer: RecordWriter, timer: StageTimer,
-               text_edges: tuple[float, ...], face_edges: tuple[float, ...], on_error: str, score_all: bool,
-               journal: Path, crops_dir: Path | None = None) -> None:
+def reconstruct(items: list[Loaded], adapter: Adapter, timer: StageTimer) -> tuple[list[np.ndarray], list[dict | None]]:
+    """One batch through the adapter: (reconstructions as uint8 RGB at each original size, compression dicts).
+
+    An adapter may fail in any way (an exception, OOM, NaN/Inf, wrong shape or range, a malformed
+    compression list): every failure is raised as one AdapterError naming the adapter.
+    """
     batch = np.stack([to_unit(it.canvas) for it in items])  # type: ignore[arg-type]
     try:
         check_batch(batch)
         with timer.stage("reconstruct"):
             latent = adapter.encode(batch)
-            compression = adapter.compression(latent, batch.shape)
+            compression = [c.to_dict() if c is not None else None for c in adapter.compression(latent, batch.shape)]
             recon = check_reconstruction(adapter.spec, batch, adapter.decode(latent))
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # an adapter may fail in any way (OOM included): report it per image
         msg = str(exc) if isinstance(exc, TfbenchError) else f"{adapter.spec}: {type(exc).__name__}: {exc}"
+        raise AdapterError(msg) from exc
+    images = [from_canvas(to_u8(recon[k]), it.placement) for k, it in enumerate(items)]  # type: ignore[arg-type]
+    return images, [compression[k] if k < len(compression) else None for k in range(len(items))]
+
+
+def _run_batch(items: list[Loaded], adapter: Adapter, scorers: Scorers, writer: RecordWriter, timer: StageTimer,
+               text_edges: tuple[float, ...], face_edges: tuple[float, ...], on_error: str, score_all: bool,
+               journal: Path, crops_dir: Path | None = None) -> None:
+    try:
+        recons, compression = reconstruct(items, adapter, timer)
+    except AdapterError as exc:
         if on_error == "stop":
             ids = ", ".join(it.record.id for it in items[:3])
-            raise AdapterError(f"{msg} (images: {ids}). Records so far are kept in {journal}; rerun to resume, "
-                               f"or use --on-error skip to record failures and go on.") from exc
+            raise AdapterError(f"{exc} (images: {ids}). Records so far are kept in {journal}; rerun to resume, "
+                               f"or use --on-error skip to record failures and go on.") from exc.__cause__
         for it in items:
-            writer.append(_error_record(it.record, "adapter", msg))
+            writer.append(_error_record(it.record, "adapter", str(exc)))
         return
-    for k, it in enumerate(items):
-        rec_img = from_canvas(to_u8(recon[k]), it.placement)  # type: ignore[arg-type]
+    for it, rec_img, comp in zip(items, recons, compression):
         words, faces = score_image(it.record, it.image, rec_img, scorers, text_edges, face_edges, timer, score_all)  # type: ignore[arg-type]
         with timer.stage("write"):
             if crops_dir is not None:
                 save_crops(crops_dir, it.record, it.image, rec_img, words, faces)  # type: ignore[arg-type]
             writer.append({"image": it.record.id, "subset": it.record.subset, "status": "ok",
-                           "compression": compression[k].to_dict() if k < len(compression) else None,
-                           "words": words, "faces": faces})
+                           "compression": comp, "words": words, "faces": faces})
 
 
 class _NullBar:

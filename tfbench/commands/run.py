@@ -38,6 +38,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="compute dtype for neural adapters that take one (default: each adapter's own, fp32)")
     p.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--shard", metavar="K/N", default=None,
+                   help="evaluate only shard K of N (0-based; default: from RANK/WORLD_SIZE or SLURM_PROCID/"
+                        "SLURM_NTASKS when set; 0/1 = everything); combine shards with `tfbench merge`")
+    p.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="local: this process (default); ray: Ray Data actor pools (pip install 'tfbench[ray]')")
+    p.add_argument("--ray-address", default=None, help="Ray cluster to join (default: start Ray on this machine)")
+    p.add_argument("--workers", type=int, default=2, help="with --engine ray: actors per scoring pool (default: 2)")
     p.set_defaults(func=run)
 
 
@@ -59,12 +66,16 @@ def run(args: argparse.Namespace) -> int:
     from tfbench.pipeline import Scorers, evaluate
     from tfbench.registry import create_adapter
     from tfbench.report import text_table
+    from tfbench.sharding import resolve_shard
     from tfbench.suites import load_suite
 
+    shard = resolve_shard(args.shard)
     if args.adapter:  # neural adapters take the run's --device/--dtype unless their spec sets them
         from tfbench.adapter_options import inject_runtime
 
         args.adapter = [inject_runtime(s, args.device, args.dtype) for s in args.adapter]
+    if args.engine == "ray":
+        return _run_ray(args, shard)
     specs = args.adapter or DEFAULT_ADAPTERS
     resolutions = _resolutions(args.resolution)
     adapters = [create_adapter(s) for s in specs]  # fail on a bad spec before any work
@@ -76,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
             for res in resolutions:
                 results.append(evaluate(suite, adapter, res, scorers, Path(args.out), on_error=args.on_error,
                                         batch_size=args.batch_size, progress=not args.no_progress,
-                                        score_all=args.score_all, device=args.device, keep_crops=args.keep_crops))
+                                        score_all=args.score_all, device=args.device, keep_crops=args.keep_crops,
+                                        shard=shard))
                 if not args.json:
                     print(f"  {adapter.spec} @ {res}: {results[-1]['_path']}", file=sys.stderr)
     finally:
@@ -85,5 +97,27 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([{k: v for k, v in r.items() if k != "_path"} for r in results], indent=2))
     else:
+        print(text_table(results))
+    return 0
+
+
+def _run_ray(args: argparse.Namespace, shard) -> int:
+    from tfbench.engines.ray_engine import RayOptions, run_ray
+    from tfbench.report import text_table
+
+    if args.keep_crops:
+        from tfbench.errors import TfbenchError
+
+        raise TfbenchError("--keep-crops is not supported with --engine ray yet; run it with --engine local")
+    options = RayOptions(address=args.ray_address, workers=args.workers, ocr=args.ocr, face=args.face,
+                         threads=args.threads, device=args.device)
+    results = run_ray(args.suite, args.data_root, args.adapter or DEFAULT_ADAPTERS, _resolutions(args.resolution),
+                      Path(args.out), options, on_error=args.on_error, batch_size=args.batch_size,
+                      score_all=args.score_all, shard=shard)
+    if args.json:
+        print(json.dumps([{k: v for k, v in r.items() if k != "_path"} for r in results], indent=2))
+    else:
+        for r in results:
+            print(f"  {r['adapter']['spec']} @ {r['suite']['resolution']}: {r['_path']}", file=sys.stderr)
         print(text_table(results))
     return 0

@@ -1,0 +1,1 @@
+"""Execution engines besides the in-process pipeline (``tfbench run --engine ...``)."""

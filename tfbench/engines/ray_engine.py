@@ -1,0 +1,283 @@
+"""`tfbench run --engine ray`: the image pipeline on Ray Data, with one actor pool per model.
+
+    todo batches -> [Reconstruct actors: load + protocol resize + adapter, GPU when the cluster has one]
+                 -> [Ocr actors: TextScorer, score_words] -> [Face actors: FaceScorer, score_faces]
+                 -> driver: append each record to records.jsonl as it arrives -> results.json
+
+Each actor loads its model once. The per-image work is tfbench.pipeline's own (``_load``,
+``reconstruct``, ``score_words``, ``score_faces``), and so is the run folder, resume and aggregation
+(``plan_run``, ``finish_run``): records and results have exactly the single-process format and the
+metrics are identical. Failures (unreadable image, adapter exception, NaN, wrong shape, OOM) travel as
+error records; the driver stops at the first one (``on_error="stop"``) or journals it and goes on.
+Without Ray installed, the engine says how to install it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from tfbench.budget import StageTimer
+from tfbench.errors import AdapterError, ImageLoadError, TfbenchError
+from tfbench.manifest import ImageRecord, Suite
+from tfbench.pipeline import _batches, _error_record, _load, finish_run, plan_run, reconstruct, score_faces, score_words
+from tfbench.protocol import Adapter
+from tfbench.records import RecordWriter
+from tfbench.resize import parse_resolution
+from tfbench.sharding import Shard
+
+
+class RayNotInstalledError(TfbenchError):
+    """--engine ray without the optional Ray dependency."""
+
+
+@dataclass
+class RayOptions:
+    address: str | None = None  # None: start (or reuse) Ray on this machine
+    workers: int = 2            # actors per OCR / face pool (and reconstruction pool without a GPU)
+    ocr: str = "rapidocr"
+    face: str = "sface"
+    threads: int | None = None  # threads per scoring actor; default as in-process (F-Sim differs by 1e-7 otherwise)
+    device: str = "cpu"
+    actor_cpus: float = 0.25    # logical CPUs each actor reserves (small, so every pool fits a laptop)
+
+
+def _ray():
+    try:
+        import ray
+        import ray.data  # noqa: F401
+    except ImportError as exc:
+        raise RayNotInstalledError(f"--engine ray needs Ray Data, which is not installed ({exc.name}): "
+                                   f"pip install 'tfbench[ray]'") from None
+    return ray
+
+
+def _pack(image: np.ndarray) -> tuple[bytes, int, int]:
+    return image.tobytes(), image.shape[0], image.shape[1]
+
+
+def _unpack(data: bytes, h: int, w: int) -> np.ndarray:
+    return np.frombuffer(data, dtype=np.uint8).reshape(int(h), int(w), 3)
+
+
+def _columns(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    keys = rows[0].keys()
+    return {k: np.array([r[k] for r in rows], dtype=object) for k in keys}
+
+
+def _rows(batch: dict[str, np.ndarray]) -> Iterator[dict[str, Any]]:
+    keys = list(batch)
+    for i in range(len(batch[keys[0]])):
+        yield {k: batch[k][i] for k in keys}
+
+
+class Reconstruct:
+    """Actor: loads the adapter once; a row of image ids (one adapter batch) -> one row per image."""
+
+    def __init__(self, spec: str, suite: Suite, resolution: str) -> None:
+        from tfbench.registry import create_adapter
+
+        self.adapter: Adapter = create_adapter(spec)
+        self.records = {r.id: r for r in suite.images}
+        self.suite, self.target = suite, parse_resolution(resolution)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        out: list[dict[str, Any]] = []
+        for row in _rows(batch):
+            timer = StageTimer()
+            with timer.stage("load"):
+                loaded = [_load(self.suite, self.records[i], self.target) for i in json.loads(row["ids"])]
+            good = [it for it in loaded if it.error is None]
+            rows = {it.record.id: _error_row(it.record, "load", it.error) for it in loaded if it.error is not None}
+            if good:
+                try:
+                    recons, comps = reconstruct(good, self.adapter, timer)
+                except AdapterError as exc:
+                    rows.update({it.record.id: _error_row(it.record, "adapter", str(exc)) for it in good})
+                else:
+                    for it, rec, comp in zip(good, recons, comps):
+                        orig, h, w = _pack(it.image)  # type: ignore[arg-type]
+                        rows[it.record.id] = {"id": it.record.id, "error": "", "orig": orig, "recon": _pack(rec)[0],
+                                              "h": h, "w": w, "compression": json.dumps(comp), "words": "[]",
+                                              "stages": "{}"}
+            ordered = [rows[it.record.id] for it in loaded]
+            ordered[0]["stages"] = json.dumps(timer.as_dict())
+            out += ordered
+        return _columns(out)
+
+    def __del__(self) -> None:
+        try:
+            self.adapter.close()
+        except Exception:  # noqa: BLE001 - best effort at actor exit
+            pass
+
+
+def _error_row(record: ImageRecord, stage: str, error: str | None) -> dict[str, Any]:
+    return {"id": record.id, "error": json.dumps(_error_record(record, stage, error or "")), "orig": b"", "recon": b"",
+            "h": 0, "w": 0, "compression": "null", "words": "[]", "stages": "{}"}
+
+
+class _Scoring:
+    def __init__(self, suite: Suite, resolution: str, score_all: bool) -> None:
+        from tfbench.metrics.fidelity import CropFidelity
+
+        self.records = {r.id: r for r in suite.images}
+        self.fidelity = CropFidelity()
+        self.edges = {kind: suite.edges(kind, resolution) for kind in ("text", "face")}
+        self.score_all = score_all
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        rows = list(_rows(batch))
+        for row in rows:
+            if row["error"]:
+                continue
+            timer = StageTimer()
+            record = self.records[row["id"]]
+            original, recon = _unpack(row["orig"], row["h"], row["w"]), _unpack(row["recon"], row["h"], row["w"])
+            self.score(row, record, original, recon, timer)
+            row["stages"] = json.dumps(_add(json.loads(row["stages"]), timer.as_dict()))
+        return self.finish(rows)
+
+    def score(self, row: dict[str, Any], record: ImageRecord, original: np.ndarray, recon: np.ndarray,
+              timer: StageTimer) -> None:
+        raise NotImplementedError
+
+    def finish(self, rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+        return _columns(rows)
+
+
+class Ocr(_Scoring):
+    """Actor: loads the OCR model once and scores the words of each reconstruction."""
+
+    def __init__(self, suite: Suite, resolution: str, score_all: bool, backend: str, threads: int) -> None:
+        from tfbench.metrics.text import TextScorer
+
+        super().__init__(suite, resolution, score_all)
+        self.text = TextScorer(backend, threads=threads)
+        self.described = json.dumps(self.text.describe())
+
+    def score(self, row, record, original, recon, timer) -> None:
+        row["words"] = json.dumps(score_words(record, original, recon, self.text, self.fidelity, self.edges["text"],
+                                              timer, self.score_all))
+
+    def finish(self, rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+        return _columns([{**r, "text_backend": self.described} for r in rows])
+
+
+class Face(_Scoring):
+    """Actor: loads the face model once, scores the faces and emits finished records (no pixels)."""
+
+    def __init__(self, suite: Suite, resolution: str, score_all: bool, backend: str, threads: int) -> None:
+        from tfbench.metrics.face import FaceScorer
+
+        super().__init__(suite, resolution, score_all)
+        self.face = FaceScorer(backend, threads=threads)
+        self.described = self.face.describe()
+
+    def score(self, row, record, original, recon, timer) -> None:
+        faces = score_faces(record, original, recon, self.face, self.fidelity, self.edges["face"], timer, self.score_all)
+        row["record"] = json.dumps({"image": record.id, "subset": record.subset, "status": "ok",
+                                    "compression": json.loads(row["compression"]),
+                                    "words": json.loads(row["words"]), "faces": faces})
+
+    def finish(self, rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+        return _columns([{"record": r.get("record") or r["error"], "stages": r["stages"],
+                          "backends": json.dumps({"text": json.loads(r["text_backend"]), "face": self.described})}
+                         for r in rows])
+
+
+def _add(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
+    return {k: round(a.get(k, 0.0) + b.get(k, 0.0), 4) for k in sorted(set(a) | set(b))}
+
+
+def _start(ray, options: RayOptions) -> bool:
+    """Connect to Ray (a cluster address, or a local instance); True when this call started it."""
+    if ray.is_initialized():
+        return False
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.WARNING}
+    ray.init(address=options.address, **kwargs) if options.address else ray.init(**kwargs)
+    return True
+
+
+def evaluate_ray(suite: Suite, adapter: Adapter, resolution: str, out_root: Path, options: RayOptions, *,
+                 on_error: str = "stop", batch_size: int | None = None, score_all: bool = False,
+                 shard: Shard | None = None) -> dict[str, Any]:
+    """Like :func:`tfbench.pipeline.evaluate`, on Ray Data; same folder, records, resume and results."""
+    ray = _ray()
+    if options.threads is None:  # resolved here, on the driver, like Scorers.create does in-process
+        options = dataclasses.replace(options, threads=min(2, os.cpu_count() or 1))
+    plan = plan_run(suite, adapter, resolution, (options.ocr, options.face), out_root, on_error=on_error,
+                    score_all=score_all, shard=shard)
+    timer = StageTimer()
+    stages: dict[str, float] = {}
+    backends: dict[str, Any] | None = None
+    if plan.todo:
+        size = max(1, min(batch_size or adapter.max_batch_size, adapter.max_batch_size))
+        batches = [json.dumps([r.id for r in b]) for b in _batches(plan.todo, size, plan.target)]
+        ds = _dataset(ray, batches, suite, adapter, resolution, score_all, options)
+        with RecordWriter(plan.journal) as writer:
+            for row in ds.iter_rows():
+                record = json.loads(row["record"])
+                stages = _add(stages, json.loads(row["stages"]))
+                backends = backends or json.loads(row["backends"])
+                if record.get("status") != "ok" and on_error == "stop":
+                    error = ImageLoadError if record.get("stage") == "load" else AdapterError
+                    raise error(f"{record.get('error')} (image: {record['image']}). Records so far are kept in "
+                                f"{plan.journal}; rerun to resume, or use --on-error skip to record failures and go on.")
+                writer.append(record)
+    if backends is None:  # nothing left to do: describe the backends from the previous results if any
+        previous = plan.out / "results.json"
+        backends = json.loads(previous.read_text())["backends"] if previous.is_file() else {
+            "text": {"backend": options.ocr}, "face": {"backend": options.face}}
+    timer.seconds.update(stages)
+    results = finish_run(plan, suite, resolution, adapter.describe(), backends, timer, options.device)
+    results["budget"]["engine"] = {"name": "ray", "version": ray.__version__, "workers": options.workers,
+                                   "address": options.address or "local"}
+    results["_path"] = str(plan.out / "results.json")
+    return results
+
+
+def _dataset(ray, batches: list[str], suite: Suite, adapter: Adapter, resolution: str, score_all: bool,
+             options: RayOptions):
+    from ray.data import ActorPoolStrategy
+
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False
+    ctx.execution_options.preserve_order = False
+    gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 and adapter.info.kind not in ("codec", "reference") else 0
+    common = {"suite": suite, "resolution": resolution}
+    scoring = {**common, "score_all": score_all, "threads": options.threads}
+    ds = ray.data.from_items([{"ids": b} for b in batches], override_num_blocks=max(1, min(len(batches), 4 * options.workers)))
+    ds = ds.map_batches(Reconstruct, batch_size=1, fn_constructor_kwargs={**common, "spec": adapter.spec},
+                        compute=ActorPoolStrategy(size=1 if gpus else options.workers), num_cpus=options.actor_cpus,
+                        num_gpus=gpus)
+    ds = ds.map_batches(Ocr, batch_size=1, fn_constructor_kwargs={**scoring, "backend": options.ocr},
+                        compute=ActorPoolStrategy(size=options.workers), num_cpus=options.actor_cpus)
+    return ds.map_batches(Face, batch_size=1, fn_constructor_kwargs={**scoring, "backend": options.face},
+                          compute=ActorPoolStrategy(size=options.workers), num_cpus=options.actor_cpus)
+
+
+def run_ray(suite_name: str, data_root: str | None, specs: Sequence[str], resolutions: Sequence[str], out_root: Path,
+            options: RayOptions, **kwargs: Any) -> list[dict[str, Any]]:
+    """Every adapter at every resolution on Ray; shuts Ray down afterwards when it started it."""
+    from tfbench.registry import create_adapter
+    from tfbench.suites import load_suite
+
+    ray = _ray()
+    adapters = [create_adapter(s) for s in specs]  # fail on a bad spec before starting Ray
+    suite = load_suite(suite_name, data_root)
+    started = _start(ray, options)
+    try:
+        return [evaluate_ray(suite, a, res, out_root, options, **kwargs) for a in adapters for res in resolutions]
+    finally:
+        for a in adapters:
+            a.close()
+        if started:
+            ray.shutdown()
