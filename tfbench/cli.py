@@ -14,10 +14,12 @@ COMMAND_MODULES: list[str] = [
     "tfbench.commands.run",
     "tfbench.commands.listing",
     "tfbench.commands.show",
-    "tfbench.commands.merge",
     "tfbench.commands.data",
     "tfbench.commands.import_results",
     "tfbench.commands.score",
+    "tfbench.commands.video",
+    "tfbench.commands.merge",
+    "tfbench.commands.leaderboard",
 ]
 
 
