@@ -193,3 +193,17 @@ def load_video_suite_file(path: Path, data_root: Path | None = None) -> VideoSui
     suite = parse_video_suite(data, Path(data_root) if data_root else path.parent, source=str(path))
     suite.source = path
     return suite
+
+
+def video_manifest_path(name: str | Path) -> Path | None:
+    """The manifest a suite argument points to when it is a *video* manifest (file or folder), else None."""
+    path = Path(name)
+    if path.is_dir():
+        path = path / "manifest.json"
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None  # not readable as a video manifest: the image loader reports the problem
+    return path if isinstance(data, dict) and data.get("schema") == SCHEMA else None
