@@ -18,6 +18,7 @@ COMMAND_MODULES: list[str] = [
     "tfbench.commands.import_results",
     "tfbench.commands.score",
     "tfbench.commands.video",
+    "tfbench.commands.video",
     "tfbench.commands.merge",
     "tfbench.commands.leaderboard",
 ]

@@ -17,6 +17,7 @@ BUILTIN_SUITES: dict[str, str] = {
     "tokbench": "tfbench.datasets.tokbench:load_tokbench",
     "tokbench-text": "tfbench.datasets.tokbench:load_tokbench_text",
     "tokbench-face": "tfbench.datasets.tokbench:load_tokbench_face",
+    "mini-video": "tfbench.video_mini:load_mini_video",
 }
 
 

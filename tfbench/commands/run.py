@@ -80,6 +80,10 @@ def run(args: argparse.Namespace) -> int:
     resolutions = _resolutions(args.resolution)
     adapters = [create_adapter(s) for s in specs]  # fail on a bad spec before any work
     suite = load_suite(args.suite, args.data_root)
+    if getattr(suite, "modality", "image") == "video":  # video suites have their own pipeline
+        from tfbench.commands.video import run_video
+
+        return run_video(args, suite, adapters)
     scorers = Scorers.create(args.ocr, args.face, args.threads)
     results = []
     try:
