@@ -59,6 +59,10 @@ def load_suite(name: str, data_root: str | Path | None = None) -> Suite:
         module, _, fn = BUILTIN_SUITES[name].partition(":")
         loader: Callable[..., Suite] = getattr(importlib.import_module(module), fn)
         return loader(data_root)
+    from tfbench.video_manifest import load_video_suite_file, video_manifest_path
+
+    if (video := video_manifest_path(name)) is not None:  # a video suite manifest (tfbench.video-suite/1)
+        return load_video_suite_file(video, data_root)
     manifests = _manifest_suites()
     path = Path(name)
     if name in manifests:
