@@ -18,7 +18,6 @@ COMMAND_MODULES: list[str] = [
     "tfbench.commands.import_results",
     "tfbench.commands.score",
     "tfbench.commands.video",
-    "tfbench.commands.video",
     "tfbench.commands.merge",
     "tfbench.commands.leaderboard",
 ]
