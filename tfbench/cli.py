@@ -20,6 +20,7 @@ COMMAND_MODULES: list[str] = [
     "tfbench.commands.video",
     "tfbench.commands.merge",
     "tfbench.commands.leaderboard",
+    "tfbench.commands.face_check",
 ]
 
 

@@ -57,6 +57,10 @@ class FaceEmbedder(ABC):
     def embed(self, images: Sequence[np.ndarray], landmarks: Sequence[np.ndarray]) -> np.ndarray:
         """images[i] (RGB uint8) with landmarks[i] (5, 2) -> (N, D) unit vectors."""
 
+    def similarity(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Row-wise similarity in the model's own convention (cosine unless a backend says otherwise)."""
+        return cosine(a, b)
+
 
 class SFaceEmbedder(FaceEmbedder):
     """SFace (OpenCV Zoo, int8) run with cv2.dnn, aligned by FaceRecognizerSF.alignCrop (112x112)."""
@@ -95,6 +99,8 @@ class SFaceEmbedder(FaceEmbedder):
 
 FACE_BACKENDS: dict[str, str] = {
     "sface": "tfbench.metrics.face:SFaceEmbedder",
+    "dlib": "tfbench.metrics.face_dlib:DlibEmbedder",  # pip install 'tfbench[facecheck]'
+    "arcface": "tfbench.metrics.face_insightface:ArcFaceEmbedder",  # needs a local insightface pack
 }
 
 
@@ -123,7 +129,7 @@ class FaceScorer:
     def score(self, original_embeddings: np.ndarray, reconstruction: np.ndarray,
               landmarks: Sequence[np.ndarray]) -> list[float]:
         rec = self.embed(reconstruction, landmarks)
-        return [float(s) for s in cosine(original_embeddings, rec)]
+        return [float(s) for s in self.backend.similarity(original_embeddings, rec)]
 
     def describe(self) -> dict:
         return {"backend": self.backend.name, "version": self.backend.version,
