@@ -9,7 +9,11 @@ Schema ``tfbench.results/1`` (values are fractions in [0, 1] except PSNR in dB):
      "metrics": {"text": {"t_acc": {small, medium, large, mean}, "t_ned": {...}, "psnr": {...},
                           "ssim": {...}, "n": {small, medium, large}, "uncounted": int},
                  "face": {"f_sim": {...}, "f_kept": {...}, "psnr": {...}, "ssim": {...}, "n": {...},
-                          "uncounted": int}},   # f_kept: share of faces at/above the backend's same-person threshold
+                          "uncounted": int,
+                          "groups": {label: {"values": {value: {f_sim, f_kept, psnr, ssim, n, uncounted}},
+                                             "max_gap": {metric: max - min of the values' means}}}}},
+                          # f_kept: share of faces at/above the backend's same-person threshold;
+                          # groups: only when faces carry `groups` labels from the manifest
      "subsets": {name: {"text": ..., "face": ...}},      # when the suite has several subsets
      "failures": {"images": int, "words": int, "faces": int, "examples": [{image, stage, error}]},
      "counts": {"images", "words", "faces"},
@@ -60,6 +64,26 @@ def _aggregate(instances: Iterable[dict[str, Any]], names: tuple[str, ...], edge
     return out
 
 
+def _face_groups(faces: list[dict[str, Any]], edges: tuple[float, ...]) -> dict[str, Any]:
+    """Group fairness: the face metrics per value of each ``groups`` label of the faces, and per metric the
+    largest gap between two values' means: {label: {"values": {value: {f_sim, ..., n}}, "max_gap": {...}}}."""
+    out: dict[str, Any] = {}
+    for label in sorted({k for f in faces for k in (f.get("groups") or {})}):
+        by_value: dict[str, list[dict[str, Any]]] = {}
+        for f in faces:
+            value = (f.get("groups") or {}).get(label)
+            if value is not None:
+                by_value.setdefault(str(value), []).append(f)
+        values = {v: _aggregate(fs, FACE_METRICS, edges) for v, fs in sorted(by_value.items())}
+        gaps = {}
+        for m in FACE_METRICS:
+            means = [agg[m]["mean"] for agg in values.values() if agg[m]["mean"] is not None]
+            if len(means) >= 2:
+                gaps[m] = max(means) - min(means)
+        out[label] = {"values": values, "max_gap": gaps}
+    return out
+
+
 def aggregate_records(records: Iterable[dict[str, Any]], text_edges: tuple[float, ...],
                       face_edges: tuple[float, ...]) -> dict[str, Any]:
     """Records (latest per image) -> {metrics, subsets, failures, counts, compression}.
@@ -100,6 +124,8 @@ def aggregate_records(records: Iterable[dict[str, Any]], text_edges: tuple[float
         "compression": {"bits_per_pixel": sum(bpp) / len(bpp) if bpp else None,
                         "tokens": sum(tokens) / len(tokens) if tokens else None},
     }
+    if any(f.get("groups") for f in faces):  # manifests with group labels (age band, skin tone, ...)
+        out["metrics"]["face"]["groups"] = _face_groups(faces, face_edges)
     if len(by_subset) > 1:
         out["subsets"] = {name: {"text": _aggregate(w, TEXT_METRICS, text_edges),
                                  "face": _aggregate(f, FACE_METRICS, face_edges)}
