@@ -73,7 +73,7 @@ def build_tokbench(root: Path) -> dict:
         cx, cy, half = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0) * margin
         views.append((f"t1_face{k}.jpg", photo.crop((int(max(cx - half, 0)), int(max(cy - half, 0)),
                                                      int(min(cx + half, photo.width)), int(min(cy + half, photo.height))))))
-    meta, n_faces = [], 0
+    meta, n_faces, overshoot = [], 0, 1  # 1: the ic13 word
     for name, im in views:
         im.save(faces_dir / name, quality=95)
         dets = YuNetDetector().detect(load_rgb(faces_dir / name))
@@ -81,6 +81,8 @@ def build_tokbench(root: Path) -> dict:
                   "ratio": face_ratio(d["box"][2] - d["box"][0], d["box"][3] - d["box"][1], im.width), "gt": 1}
                  for d in dets if (d["landmarks"] >= 0).all() and (d["landmarks"] < [im.width, im.height]).all()]
         n_faces += len(faces)
+        overshoot += sum(1 for f in faces if min(f["box"][:2]) < 0 or f["box"][2] > im.width or f["box"][3] > im.height)
         meta.append({"image_name": name, "img_height": im.height, "img_width": im.width, "faces": faces})
     (root / "annotations" / "face_meta.json").write_text(json.dumps(meta, indent=1))
-    return {"text_images": len(TEXT_SETS), "words": n_words, "face_images": len(views), "faces": n_faces}
+    return {"text_images": len(TEXT_SETS), "words": n_words, "face_images": len(views), "faces": n_faces,
+            "clipped": overshoot}

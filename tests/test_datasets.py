@@ -1,0 +1,269 @@
+"""TokBench import (fixture in the exact TokBench layout), user-folder import, checksums, rescoring."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tfbench.buckets import BucketMean, TEXT_EDGES
+from tfbench.cli import main
+from tfbench.datasets.checksums import ChecksumCache, verify_suite
+from tfbench.datasets.folder import import_folder, match_detections
+from tfbench.datasets.tokbench import import_tokbench
+from tfbench.errors import ManifestError
+from tfbench.manifest import load_suite_file
+from tfbench.records import read_records
+from tfbench.suites import load_suite
+from tests.tokbench_fixture import build_tokbench
+
+
+@pytest.fixture(scope="module")
+def tok(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tokbench")
+    counts = build_tokbench(root)
+    return root, counts
+
+
+@pytest.fixture(scope="module")
+def imported(tok):
+    root, counts = tok
+    written, report = import_tokbench(root)
+    return root, counts, written, report
+
+
+def test_tokbench_import_keeps_every_instance_and_the_shipped_ratios(imported):
+    root, counts, written, report = imported
+    assert set(written) == {"tokbench", "tokbench-text", "tokbench-face"}
+    assert (report.images, report.words, report.faces) == (counts["text_images"] + counts["face_images"],
+                                                           counts["words"], counts["faces"])
+    assert report.clipped == counts["clipped"] and report.dropped == {}
+    suite = load_suite("tokbench", root)
+    assert {r.subset for r in suite.images} == {"ic13", "ic15", "tt", "textocr", "cord", "sroie", "infograph",
+                                                "docvqa", "face"}
+    ann = json.loads((root / "annotations" / "text_tt.json").read_text())[0]
+    rec = next(r for r in suite.images if r.subset == "tt")
+    assert [w.ratio for w in rec.words] == [a["ratio"] for a in ann["annotations"]]
+    assert rec.words[1].polygon is not None and rec.file == "images/text_data/tt/tt_0001.jpg"
+    ic13 = next(r for r in suite.images if r.subset == "ic13")
+    assert ic13.words[0].box[2] == ic13.width  # the overshooting box was clipped (and counted above)
+    assert len(load_suite("tokbench-text", root).images) == counts["text_images"]
+    face = load_suite("tokbench-face", root)
+    assert sum(len(r.faces) for r in face.images) == counts["faces"] and not any(r.words for r in face.images)
+
+
+def test_suite_by_name_uses_env_data_root_and_explains_missing_steps(imported, tmp_path, monkeypatch):
+    root = imported[0]
+    monkeypatch.setenv("TFBENCH_DATA_ROOT", str(root))
+    assert len(load_suite("tokbench").images) == 12
+    monkeypatch.delenv("TFBENCH_DATA_ROOT")
+    with pytest.raises(ManifestError, match="tfbench data download tokbench"):
+        load_suite("tokbench")
+    (tmp_path / "annotations").mkdir()
+    with pytest.raises(ManifestError, match=f"run `tfbench data import tokbench {tmp_path}` first"):
+        load_suite("tokbench-text", tmp_path)
+
+
+@pytest.fixture(scope="module")
+def tok_runs(imported, tmp_path_factory):
+    root = imported[0]
+    out = tmp_path_factory.mktemp("runs")
+    assert main(["run", "--suite", "tokbench", "--data-root", str(root), "-a", "jpeg:quality=30", "-a", "identity",
+                 "--out", str(out), "--no-progress"]) == 0
+    return {spec: json.loads((out / "tokbench" / f"{spec}@256" / "results.json").read_text())
+            for spec in ("jpeg_quality=30", "identity")}, out
+
+
+def test_tokbench_run_reports_every_set_and_the_pooled_mean_of_bucket_means(tok_runs, capsys):
+    results, out = tok_runs
+    r = results["jpeg_quality=30"]
+    assert set(r["subsets"]) == {"ic13", "ic15", "tt", "textocr", "cord", "sroie", "infograph", "docvqa", "face"}
+    # overall = pooled instances of all sets, bucketed, mean of bucket means (recomputed here from the records)
+    recs = read_records(out / "tokbench" / "jpeg_quality=30@256" / "records.jsonl")
+    m = BucketMean(TEXT_EDGES["256"])
+    for rec in recs:
+        for w in rec["words"]:
+            if not w.get("skipped"):
+                m.update(w["t_acc"], w["ratio"])
+    assert r["metrics"]["text"]["t_acc"] == pytest.approx(m.compute())
+    per_set_n = sum(sum(s["text"]["n"].values()) for s in r["subsets"].values())
+    assert per_set_n == sum(r["metrics"]["text"]["n"].values()) == 40  # 8 sets x 5 words above the first edge
+    assert all(n > 0 for n in r["metrics"]["face"]["n"].values())
+    ident = results["identity"]["metrics"]["face"]["f_sim"]["mean"]
+    assert 0.3 < r["metrics"]["face"]["f_sim"]["mean"] < ident - 0.1  # JPEG q30 at 256 loses identity
+    assert r["backends"]["text"]["backend"] == "rapidocr"
+
+
+def test_rescore_from_records_equals_the_run_and_follows_new_edges(tok_runs, tmp_path, capsys):
+    results, out = tok_runs
+    run = out / "tokbench" / "jpeg_quality=30@256"
+    assert main(["score", str(run), "-r", "256", "--out", str(tmp_path / "same.json")]) == 0
+    same = json.loads((tmp_path / "same.json").read_text())
+    assert same["metrics"] == results["jpeg_quality=30"]["metrics"]
+    assert main(["score", str(run / "records.jsonl"), "-r", "256", "--text-edges", "0.01,0.05,0.1,1",
+                 "--face-edges", "0.05,0.15,0.4,1", "--out", str(tmp_path / "new.json")]) == 0
+    new = json.loads((tmp_path / "new.json").read_text())
+    assert new["buckets"]["text"] == [0.01, 0.05, 0.1, 1.0]
+    m = BucketMean((0.01, 0.05, 0.1, 1.0))
+    for rec in read_records(run / "records.jsonl"):
+        m.update_many((w["t_ned"], w["ratio"]) for w in rec["words"] if not w.get("skipped"))
+    assert new["metrics"]["text"]["t_ned"] == pytest.approx(m.compute())
+    assert new["rescore"]["unscored_words"] == 8  # the 8 'tiny' words the run skipped now fall in a bucket
+    assert "rerun with --score-all" in capsys.readouterr().out
+    assert main(["score", str(run), "-r", "512"]) == 2  # records were computed at 256
+    assert main(["score", str(run), "-r", "256", "--text-edges", "0.3,0.2,0.1,1"]) == 2
+
+
+def _copy(tok, tmp_path):
+    root = tmp_path / "tb"
+    shutil.copytree(tok[0], root, ignore=shutil.ignore_patterns("tokbench*.json"))
+    return root
+
+
+def _edit(path: Path, fn) -> None:
+    data = json.loads(path.read_text())
+    fn(data)
+    path.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize("breakage,message", [
+    (lambda r: (r / "images/text_data/ic15/ic15_0001.jpg").unlink(),
+     r"text_ic15.json: \[0\] \(ic15_0001.jpg\).file_name: image not found"),
+    (lambda r: _edit(r / "annotations/text_tt.json", lambda d: d[0]["annotations"][2].update(rec=" ")),
+     r"text_tt.json: \[0\] \(tt_0001.jpg\).annotations\[2\].rec: empty transcription"),
+    (lambda r: _edit(r / "annotations/text_cord.json", lambda d: d[0]["annotations"][0].update(bbox=[500, 10, 600, 40])),
+     r"text_cord.json: \[0\] \(cord_0001.jpg\).annotations\[0\].bbox: box outside the image"),
+    (lambda r: (r / "annotations/text_sroie.json").write_text('[{"file_name": "x.jpg", '),
+     r"text_sroie.json: malformed JSON at line 1"),
+    (lambda r: _edit(r / "annotations/face_meta.json", lambda d: d[1]["faces"][0].update(kps=[[1, 2]] * 4)),
+     r"face_meta.json: \[1\] \(t1_face0.jpg\).faces\[0\].kps: expected 10 numbers"),
+    (lambda r: _edit(r / "annotations/text_ic13.json", lambda d: d[0].update(width=481)),
+     r"text_ic13.json: \[0\] \(ic13_0001.jpg\).width: size mismatch"),
+    (lambda r: (r / "annotations/text_docvqa.json").unlink(), r"text_docvqa.json not found: the TokBench download"),
+])
+def test_broken_tokbench_inputs_give_one_clear_error(tok, tmp_path, breakage, message):
+    root = _copy(tok, tmp_path)
+    breakage(root)
+    with pytest.raises(ManifestError, match=message):
+        import_tokbench(root)
+
+
+def test_skip_invalid_drops_and_counts(tok, tmp_path):
+    root = _copy(tok, tmp_path)
+    _edit(root / "annotations/text_tt.json", lambda d: d[0]["annotations"][2].update(rec=""))
+    _edit(root / "annotations/text_cord.json", lambda d: d[0]["annotations"][0].update(bbox=[500, 10, 600, 40]))
+    written, report = import_tokbench(root, skip_invalid=True)
+    assert report.dropped == {"empty transcription": 1, "box outside the image": 1}
+    assert report.words == tok[1]["words"] - 2
+    assert json.loads(written["tokbench"].read_text())["import"]["dropped"] == report.dropped
+
+
+def test_checksums_are_verified_once_and_a_changed_image_is_caught(tok, tmp_path):
+    root = _copy(tok, tmp_path)
+    cache = ChecksumCache(tmp_path / "sums.json")
+    written, _ = import_tokbench(root, cache=cache)
+    cache.save()
+    assert cache.hashed == 21  # 12 images + 9 annotation files, each read once
+    again = ChecksumCache(tmp_path / "sums.json")
+    suite = load_suite_file(written["tokbench"], root)
+    assert verify_suite(suite, again) == 12 and again.hashed == 0  # all from the cache
+    img = root / "images/text_data/ic15/ic15_0001.jpg"
+    img.write_bytes(img.read_bytes()[:-10] + b"0123456789")  # same size, new content and mtime
+    os.utime(img, ns=(img.stat().st_atime_ns, img.stat().st_mtime_ns + 10**9))
+    with pytest.raises(ManifestError, match=r"tokbench.json: images\[1\] \(images/text_data/ic15/ic15_0001.jpg\)"
+                                            r".sha256: .* has sha256 .* but the manifest says"):
+        verify_suite(suite, again)
+    img.unlink()
+    with pytest.raises(ManifestError, match=r"images\[1\] .*\.file: image not found"):
+        load_suite(str(written["tokbench"]), root)
+
+
+def test_match_detections_is_one_to_one_by_iou():
+    dets = [{"box": [0, 0, 10, 10]}, {"box": [100, 100, 120, 120]}]
+    # IoU with detection 0: 81/119 = 0.68 and 81/100 = 0.81: the better pair wins, the other box gets none
+    assert match_detections([[1, 1, 11, 11], [0, 0, 9, 9], [50, 50, 60, 60]], dets, 0.3) == [None, 0, None]
+    assert match_detections([[1, 1, 11, 11], [100, 100, 121, 121]], dets, 0.3) == [0, 1]
+
+
+def _folder_with_faces(tmp_path) -> Path:
+    from PIL import Image
+
+    from tfbench.mini import package_file
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    Image.open(package_file("insightface", "data/images/t1.jpg")).convert("RGB").save(folder / "group.jpg")
+    Image.new("RGB", (200, 100), (255, 255, 255)).save(folder / "blank.png")
+    return folder
+
+
+def test_user_folder_detects_landmarks_once_and_reports_unmatched_faces(tmp_path):
+    from tfbench.images import load_rgb
+    from tfbench.metrics.face import YuNetDetector
+
+    folder = _folder_with_faces(tmp_path)
+    dets = YuNetDetector().detect(load_rgb(folder / "group.jpg"))
+    boxes = [[round(v) for v in d["box"]] for d in dets[:3]]
+    (folder / "manifest.json").write_text(json.dumps([
+        {"file": "group.jpg", "identity": "crowd", "faces": [{"bbox": b} for b in boxes] + [{"bbox": [0, 0, 40, 40]}],
+         "words": [{"text": "hi", "bbox": [300, 10, 340, 30]}]},
+        {"file": "blank.png", "faces": [{"bbox": [10, 10, 60, 60]}]},
+    ]))
+    path, report = import_folder(folder)
+    assert path == folder / "tfbench-suite.json"
+    assert report.landmarks_detected == 3 and report.faces == 3
+    assert sum(report.dropped.values()) == 3  # 2 faces without a detection + the blank image left without content
+    assert any("faces[3].bbox" in e and "best IoU" in e for e in report.examples)
+    suite = load_suite(str(path))
+    (rec,) = suite.images
+    for face, det in zip(rec.faces, dets[:3]):
+        assert np.abs(face.landmarks - det["landmarks"]).max() < 0.01 and face.identity == "crowd"
+    assert json.loads(path.read_text())["import"]["dropped"] == report.dropped
+
+
+@pytest.mark.parametrize("record,message", [
+    ({"file": "nope.jpg", "words": [{"text": "a", "bbox": [1, 1, 5, 5]}]}, r"\[0\] \(nope.jpg\).file: image not found"),
+    ({"file": "blank.png", "words": [{"text": "", "bbox": [1, 1, 5, 5]}]}, r"\[0\] \(blank.png\).words\[0\].text: empty"),
+    ({"file": "blank.png", "words": [{"text": "a", "bbox": [150, 1, 250, 5]}]},
+     r"\[0\] \(blank.png\).words\[0\].bbox: box .* lies outside the 200x100 image"),
+    ({"file": "blank.png", "width": 300, "words": [{"text": "a", "bbox": [1, 1, 5, 5]}]},
+     r"\[0\] \(blank.png\).width: the JSON says 300"),
+    ({"file": "blank.png", "faces": [{"bbox": [1, 1, 5]}]}, r"\[0\] \(blank.png\).faces\[0\].bbox: expected 4 numbers"),
+])
+def test_broken_user_folder_inputs_give_one_clear_error(tmp_path, record, message):
+    folder = _folder_with_faces(tmp_path)
+    (folder / "manifest.json").write_text(json.dumps([record]))
+    with pytest.raises(ManifestError, match=rf"{folder / 'manifest.json'}: {message}"):
+        import_folder(folder)
+    (folder / "manifest.json").write_text("[{]")
+    with pytest.raises(ManifestError, match="malformed JSON at line 1 column 3"):
+        import_folder(folder)
+
+
+@pytest.fixture(scope="module")
+def shared_suites(shared, tmp_path_factory):
+    out = tmp_path_factory.mktemp("shared-suites")
+    for name in ("text", "faces"):
+        assert main(["data", "import", "folder", str(shared / "data" / name), "--out", str(out / f"{name}.json"),
+                     "--name", f"shared-{name}"]) == 0
+    return out
+
+
+@pytest.mark.parametrize("name", ["text", "faces"])
+def test_shared_data_runs_as_suites(shared, shared_suites, tmp_path, name):
+    suite = load_suite(str(shared_suites / f"{name}.json"), shared / "data" / name)
+    if name == "faces":  # every labelled face found its landmarks at import
+        assert len(suite.images) == 31 and sum(len(r.faces) for r in suite.images) == 31
+    else:
+        assert sum(len(r.words) for r in suite.images) == 187 and {r.subset for r in suite.images} == {"document", "word_crop"}
+    res_ = "256" if name == "text" else "512"  # text at 256: 129 of 187 lines/words count, and OCR is the slow part
+    assert main(["run", "--suite", str(shared_suites / f"{name}.json"), "--data-root", str(shared / "data" / name),
+                 "-a", "identity", "-a", "jpeg:quality=10", "-r", res_, "--out", str(tmp_path), "--no-progress"]) == 0
+    res = {s: json.loads((tmp_path / f"shared-{name}" / f"{s}@{res_}" / "results.json").read_text())
+           for s in ("identity", "jpeg_quality=10")}
+    kind, metric = ("text", "t_ned") if name == "text" else ("face", "f_sim")
+    ident, q10 = (res[s]["metrics"][kind][metric]["mean"] for s in ("identity", "jpeg_quality=10"))
+    assert sum(res["identity"]["metrics"][kind]["n"].values()) > 0 and ident > q10 + 0.05
