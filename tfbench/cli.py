@@ -21,6 +21,7 @@ COMMAND_MODULES: list[str] = [
     "tfbench.commands.merge",
     "tfbench.commands.leaderboard",
     "tfbench.commands.face_check",
+    "tfbench.commands.check",
 ]
 
 
