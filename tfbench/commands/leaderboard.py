@@ -89,10 +89,14 @@ def serve(args: argparse.Namespace) -> int:
     app = Path(tfbench.leaderboard.__file__).resolve().parent / "app.py"
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
                "--server.port", str(args.port), "--server.address", args.address,
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+               "--client.toolbarMode", "viewer"]
     print(f"tfbench leaderboard: serving {path} on http://{args.address}:{args.port}", flush=True)
+    env = {**os.environ, STORE_ENV: str(path)}
+    if os.name == "posix":  # become the server, so stopping this process stops it
+        os.execve(sys.executable, command, env)
     try:
-        return subprocess.call(command, env={**os.environ, STORE_ENV: str(path)})
+        return subprocess.call(command, env=env)
     except KeyboardInterrupt:
         return 0
 
