@@ -82,8 +82,8 @@ class TamingVQGANAdapter(TorchAutoencoderAdapter):
     def __init__(self, config: str, checkpoint: str, device: str = "cpu", dtype: str = "fp32", batch_size: int = 4) -> None:
         super().__init__(device=device, dtype=dtype, batch_size=batch_size)
         cfg_path = resolve_url_file(config, "taming")
-        ckpt_path = resolve_url_file(checkpoint, "taming")
         ddconfig, n_embed, embed_dim = read_config(cfg_path)
+        ckpt_path = resolve_url_file(checkpoint, "taming")
         model = build_vqgan(ddconfig, n_embed, embed_dim)
         state = {k: v for k, v in load_state_dict(ckpt_path).items() if not k.startswith(DROPPED_PREFIXES)}
         try:
