@@ -44,7 +44,11 @@ def test_python_spec_that_is_not_an_adapter():
         create_adapter("python:tests.plugin_adapters:not_an_adapter")
 
 
-@pytest.mark.parametrize("name", sorted(BUILTIN_ADAPTERS))
+# Families that load weights run end to end on tiny random models in tests/test_neural_adapters.py.
+NEEDS_WEIGHTS = {"diffusers-kl", "diffusers-tiny", "diffusers-dc", "diffusers-vq", "tae", "taming-vqgan"}
+
+
+@pytest.mark.parametrize("name", sorted(set(BUILTIN_ADAPTERS) - NEEDS_WEIGHTS))
 def test_every_builtin_adapter_round_trips(name):
     """Like timm: every registered family builds with defaults and keeps shape and range."""
     adapter = create_adapter(name)
