@@ -17,6 +17,20 @@ from tfbench.metrics.face import FACE_BACKENDS, FaceEmbedder, create_face_backen
 DEFAULT_BACKENDS = ("sface", "arcface", "dlib")  # sface always; the others when their models are installed
 
 
+def _weights_on_disk(name: str) -> str | None:
+    """Why an optional default backend is not used, or None. A default run never downloads: the arcface
+    backend (tfbench.metrics.face_arcface) is used by default only when its pack is already unpacked."""
+    if name == "arcface":
+        try:
+            from tfbench.metrics.face_arcface import find_recognition_model, pack_dirs
+        except ImportError as exc:
+            return f"cannot import the arcface backend: {exc}"
+        if find_recognition_model() is None:
+            return (f"no insightface pack in {', '.join(map(str, pack_dirs()))}; name --backend arcface to let it "
+                    f"download, or unpack it there")
+    return None
+
+
 def load_backends(names: Sequence[str] | None, threads: int = 2) -> tuple[list[FaceEmbedder], dict[str, str]]:
     """Named backends must load (a usage error otherwise); by default every available one is used."""
     if names:
@@ -24,6 +38,9 @@ def load_backends(names: Sequence[str] | None, threads: int = 2) -> tuple[list[F
     loaded, missing = [], {}
     for name in DEFAULT_BACKENDS:
         if name not in FACE_BACKENDS:
+            continue
+        if name != "sface" and (why := _weights_on_disk(name)):
+            missing[name] = why
             continue
         try:
             loaded.append(create_face_backend(name, threads=threads))

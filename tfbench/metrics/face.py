@@ -100,7 +100,7 @@ class SFaceEmbedder(FaceEmbedder):
 FACE_BACKENDS: dict[str, str] = {
     "sface": "tfbench.metrics.face:SFaceEmbedder",
     "dlib": "tfbench.metrics.face_dlib:DlibEmbedder",  # pip install 'tfbench[facecheck]'
-    "arcface": "tfbench.metrics.face_insightface:ArcFaceEmbedder",  # needs a local insightface pack
+    "arcface": "tfbench.metrics.face_arcface:ArcFaceEmbedder",  # insightface antelopev2 pack
 }
 
 
