@@ -78,6 +78,8 @@ class RapidOcrBackend(OcrBackend):
 
 OCR_BACKENDS: dict[str, str] = {
     "rapidocr": "tfbench.metrics.text:RapidOcrBackend",
+    "parseq": "tfbench.metrics.ocr_parseq:ParseqBackend",
+    "paddleocr": "tfbench.metrics.ocr_paddle:PaddleOcrBackend",
 }
 
 

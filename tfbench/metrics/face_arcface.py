@@ -1,0 +1,100 @@
+"""Face backend ``arcface``: the insightface ``antelopev2`` recognition model, as TokBench's eval_face.py.
+
+TokBench calls ``FaceAnalysis(name="antelopev2").models["recognition"].get(img_bgr, Face(kps=kps))``:
+``norm_crop`` to 112x112 with the 5 landmarks, then the ArcFace ONNX (glintr100). This backend runs the
+same two steps with insightface's own ``norm_crop`` and ``ArcFaceONNX``. The pack is looked up in
+``$TFBENCH_ARCFACE_DIR``, ``$TFBENCH_CACHE/insightface/models/antelopev2`` and
+``~/.insightface/models/antelopev2``; when absent it is downloaded once (insightface's model zoo) into
+the tfbench cache.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from tfbench.cache import cache_dir
+from tfbench.errors import MissingWeightsError
+from tfbench.metrics._download import require_host, socket_timeout
+from tfbench.metrics.face import FaceEmbedder
+
+PACK = "antelopev2"
+RECOGNITION_FILE = "glintr100.onnx"
+PACK_URL = "https://github.com/deepinsight/insightface/releases/download/v0.7/antelopev2.zip"
+
+
+def pack_dirs() -> list[Path]:
+    dirs = [Path(os.environ["TFBENCH_ARCFACE_DIR"]).expanduser()] if os.environ.get("TFBENCH_ARCFACE_DIR") else []
+    return dirs + [cache_dir() / "insightface" / "models" / PACK, Path.home() / ".insightface" / "models" / PACK]
+
+
+def find_recognition_model() -> Path | None:
+    for d in pack_dirs():
+        if d.is_dir():
+            hits = sorted(d.rglob(RECOGNITION_FILE))  # the zip unpacks to antelopev2/antelopev2/ on some versions
+            if hits:
+                return hits[0]
+    return None
+
+
+def download_pack() -> Path:
+    where = cache_dir() / "insightface" / "models" / PACK
+    require_host("github.com", f"the insightface {PACK} pack ({RECOGNITION_FILE})",
+                 f"Download {PACK_URL} on a machine with network and unzip it so that {where}/{RECOGNITION_FILE} "
+                 f"exists (or set TFBENCH_ARCFACE_DIR to the unzipped folder).")
+    from insightface.utils import storage
+
+    try:
+        with socket_timeout(60):
+            storage.download("models", PACK, root=str(cache_dir() / "insightface"))
+    except OSError as exc:
+        raise MissingWeightsError(f"downloading {PACK_URL} failed ({exc}); unzip it by hand into {where}") from exc
+    found = find_recognition_model()
+    if found is None:
+        raise MissingWeightsError(f"{where} holds no {RECOGNITION_FILE} after the download; unzip {PACK_URL} there")
+    return found
+
+
+class ArcFaceEmbedder(FaceEmbedder):
+    """insightface antelopev2 ArcFace (glintr100, 512-D), aligned by insightface's norm_crop."""
+
+    name = "arcface"
+    threshold = 0.38
+    threshold_source = ("insightface deploy/test.py default squared-L2 threshold 1.24 on unit embeddings "
+                        "(= cosine 0.38, deepinsight/insightface#1106); not tuned for antelopev2")
+
+    def __init__(self, threads: int = 2, model_file: str | None = None, batch_size: int = 32) -> None:
+        path = Path(model_file) if model_file else (find_recognition_model() or download_pack())
+        if not path.is_file():
+            raise MissingWeightsError(f"{path} not found (an insightface ArcFace recognition ONNX, e.g. "
+                                      f"{PACK}/{RECOGNITION_FILE} from {PACK_URL})")
+        import onnxruntime as ort
+        from insightface.model_zoo.arcface_onnx import ArcFaceONNX
+        from insightface.utils import face_align
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = int(threads)
+        opts.inter_op_num_threads = 1
+        session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self._model = ArcFaceONNX(model_file=str(path), session=session)
+        self._align = face_align.norm_crop
+        self.path = path
+        self.batch_size = batch_size
+
+    @property
+    def version(self) -> str:
+        from importlib.metadata import version
+
+        return f"insightface {version('insightface')} {PACK}/{self.path.name} (norm_crop 112)"
+
+    def embed(self, images: Sequence[np.ndarray], landmarks: Sequence[np.ndarray]) -> np.ndarray:
+        size = self._model.input_size[0]
+        aligned = [self._align(np.ascontiguousarray(img[..., ::-1]), landmark=np.asarray(lm, dtype=np.float32),
+                               image_size=size) for img, lm in zip(images, landmarks)]
+        if not aligned:
+            return np.zeros((0, 512), dtype=np.float32)
+        feats = np.concatenate([np.asarray(self._model.get_feat(aligned[i:i + self.batch_size]), dtype=np.float32)
+                                for i in range(0, len(aligned), self.batch_size)])
+        return feats / np.maximum(np.linalg.norm(feats, axis=1, keepdims=True), 1e-12)
