@@ -311,3 +311,63 @@ def test_run_results_break_face_scores_down_by_group():
     plain = aggregate_records([{"image": "a", "status": "ok", "faces": [{"ratio": 0.5, "f_sim": 0.9}]}],
                               (0.0, 0.3, 0.6, 1.0), (0.1, 0.2, 0.3, 1.0))
     assert "groups" not in plain["metrics"]["face"]  # unlabelled suites: results unchanged
+
+
+def test_face_check_and_run_share_one_definition_of_f_sim_and_f_kept(face_data):
+    """`tfbench run` (pipeline.score_faces) and face-check give the same f_sim, f_kept, PSNR per face."""
+    from tfbench.budget import StageTimer
+    from tfbench.facecheck.score import FaceChecker
+    from tfbench.manifest import Face, ImageRecord
+    from tfbench.metrics.face import FaceScorer, YuNetDetector, create_face_backend
+    from tfbench.metrics.fidelity import CropFidelity
+    from tfbench.pipeline import score_faces
+
+    backends = [create_face_backend("sface"), create_face_backend("dlib")]
+    checker = FaceChecker(backends)
+    det = YuNetDetector()
+    kept = set()
+    for f in ("df_img5.jpg", "df_img14.jpg"):
+        original = face_data.images[f]
+        found = det.detect(original)[:1]
+        record = ImageRecord(f, f, original.shape[1], original.shape[0],
+                             faces=(Face(tuple(found[0]["box"]), found[0]["landmarks"], 0.5),))
+        for processed in (np.asarray(Image.open(face_data.root / f).convert("RGB")), face_data.swapped(f)):
+            ours = checker.score_faces(original, processed, [{**found[0], "groups": {}}])[0]
+            for b in backends:
+                run = score_faces(record, original, processed, FaceScorer(b), CropFidelity(), (0.1, 0.2, 0.3, 1.0),
+                                  StageTimer())[0]
+                assert ours["f_sim"][b.name] == pytest.approx(run["f_sim"], abs=1e-6)
+                assert ours["f_kept"][b.name] == run["f_kept"]
+                assert ours["psnr"] == pytest.approx(run["psnr"], abs=1e-3)
+                kept.add(run["f_kept"])
+    assert kept == {0.0, 1.0}  # both decisions occurred
+
+
+def test_manifest_gives_faces_and_groups_instead_of_detection(face_data, tmp_path, capsys):
+    files = ["df_img5.jpg", "df_img14.jpg", "df_img8.jpg"]
+    face_data.write(tmp_path / "o", "original", files)
+    face_data.write(tmp_path / "p", "q90", files)
+    images = []
+    for f, age in (("df_img5.jpg", "20-29"), ("df_img14.jpg", "40-49")):  # df_img8 left out on purpose
+        h, w = face_data.images[f].shape[:2]
+        lms = face_data.landmarks[f]
+        box = [float(lms[:, 0].min() - 40), float(lms[:, 1].min() - 60), float(lms[:, 0].max() + 40),
+               float(lms[:, 1].max() + 40)]
+        images.append({"file": f, "width": w, "height": h,
+                       "faces": [{"box": box, "landmarks": lms.tolist(), "groups": {"age": age}}]})
+    manifest = tmp_path / "m.json"
+    manifest.write_text(json.dumps({"schema": "tfbench.suite/1", "name": "fc", "version": "1", "images": images}))
+    code, report, _ = _check([str(tmp_path / "o"), str(tmp_path / "p"), "--mode", "preserve", "--manifest",
+                              str(manifest), "--out", str(tmp_path / "r.json")], capsys)
+    assert code == 0 and report["faces_from"] == "manifest"
+    s = report["summary"]
+    assert s["counts"]["ok"] == 2 and s["counts"]["no_face"] == 1
+    assert "not in the manifest" in report["problems"][0]["error"]
+    assert sorted(s["groups"]["age"]["values"]) == ["20-29", "40-49"]
+    assert all(v["backends"]["sface"]["identity_kept_rate"] == 1.0 for v in s["groups"]["age"]["values"].values())
+    manifest.write_text(json.dumps({"schema": "tfbench.suite/1", "name": "fc", "version": "1",
+                                    "images": [{"file": "df_img5.jpg", "width": 1, "height": 1,
+                                                "faces": [{"box": [0, 0, 1, 1]}]}]}))
+    assert main(["face-check", str(tmp_path / "o"), str(tmp_path / "p"), "--mode", "preserve", "--backend", "sface",
+                 "--manifest", str(manifest), "--out", str(tmp_path / "r2.json")]) == 2
+    assert "landmarks" in capsys.readouterr().err
