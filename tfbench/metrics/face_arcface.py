@@ -77,8 +77,12 @@ class ArcFaceEmbedder(FaceEmbedder):
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = int(threads)
         opts.inter_op_num_threads = 1
-        session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        self._model = ArcFaceONNX(model_file=str(path), session=session)
+        try:
+            session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+            self._model = ArcFaceONNX(model_file=str(path), session=session)
+        except Exception as exc:  # onnxruntime/onnx raise their own types for a damaged file
+            raise MissingWeightsError(f"cannot load {path} ({type(exc).__name__}: {str(exc)[:200]}); the file is damaged "
+                                      f"or not an ArcFace ONNX: delete it and unzip {PACK_URL} again") from exc
         self._align = face_align.norm_crop
         self.path = path
         self.batch_size = batch_size

@@ -9,6 +9,7 @@ not depend on it). The weights are downloaded once into ``$TFBENCH_CACHE/doctr/m
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 from typing import Any, Sequence
 
@@ -35,6 +36,8 @@ class ParseqBackend(OcrBackend):
     def __init__(self, threads: int = 2, batch_size: int = 64, device: str = "cpu") -> None:
         os.environ.setdefault("DOCTR_CACHE_DIR", doctr_cache())  # read by docTR when it downloads
         try:
+            if importlib.util.find_spec("doctr") is None:  # say so before paying for the torch import
+                raise ImportError("No module named 'doctr'")
             import torch
             from doctr import transforms as T
             from doctr.datasets import VOCABS
