@@ -267,3 +267,20 @@ def test_shared_data_runs_as_suites(shared, shared_suites, tmp_path, name):
     kind, metric = ("text", "t_ned") if name == "text" else ("face", "f_sim")
     ident, q10 = (res[s]["metrics"][kind][metric]["mean"] for s in ("identity", "jpeg_quality=10"))
     assert sum(res["identity"]["metrics"][kind]["n"].values()) > 0 and ident > q10 + 0.05
+
+
+def test_download_offline_fails_fast_and_says_how_to_get_the_data(tmp_path, capsys):
+    import socket
+    import time
+
+    try:
+        socket.create_connection(("huggingface.co", 443), timeout=3).close()
+        pytest.skip("huggingface.co is reachable: this would download TokBench")
+    except OSError:
+        pass
+    t = time.monotonic()
+    assert main(["data", "download", "tokbench", "--dir", str(tmp_path / "tb")]) == 2
+    err = capsys.readouterr().err
+    assert time.monotonic() - t < 20
+    assert "cannot reach huggingface.co" in err and "huggingface-cli download Junfeng5/TokBench --repo-type dataset" in err
+    assert "tfbench data import tokbench DIR" in err
