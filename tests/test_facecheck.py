@@ -166,6 +166,7 @@ def test_groups_from_pairs_csv_give_per_group_scores_and_largest_gap(face_data, 
         face_data.write(tmp_path / kind, kind, files)
     rows = [{"original": f"original/{f}", "processed": f"{'q90' if i % 2 == 0 else 'swap'}/{f}",
              "cohort": "a" if i % 2 == 0 else "b", "site": "lab"} for i, f in enumerate(files)]
+    rows.append({"original": "original/df_img14.jpg", "processed": "nowhere/df_img14.jpg", "cohort": "c", "site": "lab"})
     with open(tmp_path / "pairs.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=["original", "processed", "cohort", "site"])
         w.writeheader()
@@ -173,6 +174,8 @@ def test_groups_from_pairs_csv_give_per_group_scores_and_largest_gap(face_data, 
     code, report, printed = _check([str(tmp_path / "pairs.csv"), "--mode", "preserve",
                                     "--out", str(tmp_path / "r.json")], capsys)
     assert code == 0  # no gate asked for
+    assert report["summary"]["counts"]["unpaired"] == 1
+    assert report["problems"][0]["error"] == f"pairs.csv line 6: processed {tmp_path / 'nowhere/df_img14.jpg'} not found"
     g = report["summary"]["groups"]
     a, b = g["cohort"]["values"]["a"], g["cohort"]["values"]["b"]
     assert a["n"] == 2 and b["n"] == 2

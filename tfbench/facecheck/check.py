@@ -5,6 +5,8 @@ import datetime as _dt
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import cv2
+
 from tfbench._version import __version__
 from tfbench.errors import MissingWeightsError, TfbenchError
 from tfbench.facecheck.gates import check_gates
@@ -87,6 +89,8 @@ def check_pair(checker: FaceChecker, pair: Pair, known: dict[str, list[KnownFace
         return {**rec, "status": exc.status, "error": str(exc)}
     except TfbenchError as exc:  # ImageLoadError, VideoLoadError, ...
         return {**rec, "status": "error", "error": str(exc)}
+    except (cv2.error, ValueError, OSError, MemoryError) as exc:  # a malformed file must not stop the run
+        return {**rec, "status": "error", "error": f"{pair.key}: {type(exc).__name__}: {exc}"}
     return {**rec, "status": "ok"}
 
 

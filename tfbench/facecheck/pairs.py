@@ -31,13 +31,16 @@ class Pair:
     original: Path | None
     processed: Path | None
     groups: dict[str, str] = field(default_factory=dict)
+    missing: str | None = None  # a pairs-CSV row naming a file that does not exist
 
     @property
     def kind(self) -> str | None:
-        return media_kind(self.original or self.processed)
+        return media_kind(self.original or self.processed or Path(self.key))
 
     @property
     def unpaired(self) -> str | None:
+        if self.missing:
+            return self.missing
         if self.original is None:
             return "processed file has no original"
         if self.processed is None:
@@ -78,8 +81,11 @@ def read_pairs_csv(path: Path) -> list[Pair]:
         orig, proc = row.pop("original"), row.pop("processed")
         o, p = _resolve(base, orig), _resolve(base, proc)
         key = orig or proc or f"row {n}"
+        absent = [f"{side} {fp} not found" for side, fp in (("original", o), ("processed", p))
+                  if fp is not None and not fp.is_file()]
         pairs.append(Pair(key, o if o is None or o.is_file() else None, p if p is None or p.is_file() else None,
-                          {k: v for k, v in row.items() if k and v}))
+                          {k: v for k, v in row.items() if k and v}, f"{path.name} line {n}: {'; '.join(absent)}"
+                          if absent else None))
     return pairs
 
 
