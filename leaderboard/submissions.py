@@ -122,7 +122,7 @@ def parse_bundle(raw: bytes, name: str = "bundle.zip") -> Bundle:
                                       f"refused as a possible zip bomb")
         tops = {n.split("/", 1)[0] for n, _ in files}
         strip = ""
-        if len(tops) == 1 and all("/" in n for n, _ in files):
+        if len(tops) == 1 and tops != {"crops"} and all("/" in n for n, _ in files):
             strip = f"{tops.pop()}/"  # the run folder itself was zipped
         names: dict[str, zipfile.ZipInfo] = {}
         for n, i in files:
