@@ -135,10 +135,9 @@ class DiffusersVideoAdapter(Adapter):
     def _stats(self) -> tuple[Any, Any]:
         """latents_mean/std as (1, C, T or 1, 1, 1) tensors, or (None, None) where the model has none."""
         torch = self.torch
-        mean = getattr(self.vae, "latents_mean", None) if isinstance(getattr(self.vae, "latents_mean", None), torch.Tensor) \
-            else self.vae.config.get("latents_mean")
-        std = getattr(self.vae, "latents_std", None) if isinstance(getattr(self.vae, "latents_std", None), torch.Tensor) \
-            else self.vae.config.get("latents_std")
+        buffers = dict(self.vae.named_buffers(recurse=False))  # LTX-Video keeps them as buffers, others in config
+        mean = buffers.get("latents_mean", self.vae.config.get("latents_mean"))
+        std = buffers.get("latents_std", self.vae.config.get("latents_std"))
         if mean is None or std is None or not self.latent_channels:
             return None, None
         as_t = lambda v: torch.as_tensor(v, dtype=torch.float32, device=self.device).reshape(1, self.latent_channels, -1, 1, 1)  # noqa: E731
