@@ -96,6 +96,7 @@ def aggregate_records(records: Iterable[dict[str, Any]], text_edges: tuple[float
     by_subset: dict[str, tuple[list, list]] = {}
     failures = {"images": 0, "words": 0, "faces": 0, "examples": []}
     bpp, tokens = [], []
+    shapes, bases = set(), set()  # reported when every image agrees (fixed-size protocol runs do)
     for rec in records:
         if rec.get("status") != "ok":
             failures["images"] += 1
@@ -116,13 +117,17 @@ def aggregate_records(records: Iterable[dict[str, Any]], text_edges: tuple[float
             bpp.append(comp["bits_per_pixel"])
         if comp.get("tokens") is not None:
             tokens.append(comp["tokens"])
+        shapes.add(tuple(comp["latent_shape"]) if comp.get("latent_shape") is not None else None)
+        bases.add(comp.get("bpp_basis") or None)
     out: dict[str, Any] = {
         "metrics": {"text": _aggregate(words, TEXT_METRICS, text_edges),
                     "face": _aggregate(faces, FACE_METRICS, face_edges)},
         "failures": failures,
         "counts": {"images": len(records), "words": len(words), "faces": len(faces)},
         "compression": {"bits_per_pixel": sum(bpp) / len(bpp) if bpp else None,
-                        "tokens": sum(tokens) / len(tokens) if tokens else None},
+                        "tokens": sum(tokens) / len(tokens) if tokens else None,
+                        "latent_shape": list(next(iter(shapes))) if len(shapes) == 1 and None not in shapes else None,
+                        "bpp_basis": next(iter(bases)) if len(bases) == 1 else None},
     }
     if any(f.get("groups") for f in faces):  # manifests with group labels (age band, skin tone, ...)
         out["metrics"]["face"]["groups"] = _face_groups(faces, face_edges)
