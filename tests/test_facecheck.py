@@ -143,17 +143,19 @@ def test_bad_files_are_reported_counted_and_never_stop_the_run(face_data, shared
     gradient = np.tile(np.linspace(0, 255, 256, dtype=np.uint8)[None, :, None], (200, 1, 3))
     Image.fromarray(gradient).save(orig / "noface.png")
     Image.fromarray(gradient).save(proc / "noface.png")
+    (orig / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 truncated")
+    (proc / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 truncated")
 
     code, report, printed = _check([str(orig), str(proc), "--mode", "preserve", "--min-rate", "0.9",
                                     "--out", str(tmp_path / "r.json")], capsys)
     c = report["summary"]["counts"]
     assert code == 0, printed  # the one good pair passes; the rest is reported, not fatal
-    assert (c["files"], c["ok"], c["no_face"], c["unpaired"], c["size_mismatch"], c["error"]) == (6, 1, 1, 2, 1, 1)
+    assert (c["files"], c["ok"], c["no_face"], c["unpaired"], c["size_mismatch"], c["error"]) == (7, 1, 1, 2, 1, 2)
     status = {p["file"]: p["status"] for p in report["problems"]}
-    assert status == {"corrupt.jpg": "error", "noface.png": "no_face", "only_original.jpg": "unpaired",
+    assert status == {"broken.mp4": "error", "corrupt.jpg": "error", "noface.png": "no_face", "only_original.jpg": "unpaired",
                       "size.jpg": "size_mismatch", "sub/only_processed.png": "unpaired"}
     assert "129x129" in next(p["error"] for p in report["problems"] if p["file"] == "size.jpg")
-    assert "Files not scored (5)" in printed and "`corrupt.jpg`: error" in printed
+    assert "Files not scored (6)" in printed and "`corrupt.jpg`: error" in printed
     # no face at all -> a gate cannot pass on nothing
     code, report, _ = _check([str(orig / "noface.png"), str(proc / "noface.png"), "--mode", "preserve",
                               "--min-rate", "0.5", "--out", str(tmp_path / "r2.json")], capsys)
