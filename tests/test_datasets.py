@@ -284,3 +284,14 @@ def test_download_offline_fails_fast_and_says_how_to_get_the_data(tmp_path, caps
     assert time.monotonic() - t < 20
     assert "cannot reach huggingface.co" in err and "huggingface-cli download Junfeng5/TokBench --repo-type dataset" in err
     assert "tfbench data import tokbench DIR" in err
+
+
+def test_cli_import_tokbench_prints_counts_and_the_next_command(tok, tmp_path, capsys):
+    root = _copy(tok, tmp_path)
+    _edit(root / "annotations/text_tt.json", lambda d: d[0]["annotations"][2].update(rec=""))
+    assert main(["data", "import", "tokbench", str(root)]) == 2
+    assert "text_tt.json: [0] (tt_0001.jpg).annotations[2].rec: empty transcription" in capsys.readouterr().err
+    assert main(["data", "import", "tokbench", str(root), "--skip-invalid", "--sets", "tt,face"]) == 0
+    out = capsys.readouterr().out
+    assert "dropped 1: empty transcription" in out and "wrote tokbench-face" in out and "wrote tokbench-text" not in out
+    assert f"next: tfbench run --suite tokbench-face --data-root {root.resolve()}" in out
