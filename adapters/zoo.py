@@ -32,6 +32,18 @@ DIFFUSERS_PRESETS: list[tuple[str, str, str, str | None, int, int, str, str]] = 
 ]
 
 
+# Video VAEs of the `diffusers-video` family (adapters/diffusers_video.py): f8 spatial, 4x temporal (4n+1 frames).
+VIDEO_PRESETS: list[tuple[str, str, str, str, str, str]] = [
+    # name, hub id, subfolder, diffusers class, licence, description
+    ("cogvideox-vae", "THUDM/CogVideoX-2b", "vae", "AutoencoderKLCogVideoX", "Apache-2.0",
+     "CogVideoX VAE (f8, 4x temporal, 16 channels)"),
+    ("hunyuan-video-vae", "hunyuanvideo-community/HunyuanVideo", "vae", "AutoencoderKLHunyuanVideo",
+     "tencent-hunyuan-community", "HunyuanVideo VAE (f8, 4x temporal, 16 channels)"),
+    ("wan2.1-vae", "Wan-AI/Wan2.1-T2V-1.3B-Diffusers", "vae", "AutoencoderKLWan", "Apache-2.0",
+     "Wan 2.1 VAE (f8, 4x temporal, 16 channels)"),
+]
+
+
 def _hub_spec(family: str, repo: str, subfolder: str | None) -> str:
     return f"{family}:pretrained={repo}" + (f",subfolder={subfolder}" if subfolder else "")
 
@@ -42,6 +54,11 @@ def register_all() -> None:
             name=name, spec=_hub_spec(family, repo, subfolder), description=description, license=licence,
             source=f"https://huggingface.co/{repo}" + (f"/tree/main/{subfolder}" if subfolder else ""),
             extra={"info": {"spatial_compression": factor, "latent_channels": channels}}))
+    for name, repo, subfolder, cls, licence, description in VIDEO_PRESETS:
+        register_preset(Preset(
+            name=name, spec=_hub_spec("diffusers-video", repo, subfolder) + f",cls={cls}", description=description,
+            license=licence, source=f"https://huggingface.co/{repo}/tree/main/{subfolder}",
+            extra={"info": {"spatial_compression": 8, "temporal_compression": 4, "latent_channels": 16}}))
     for variant, v in TAESD_VARIANTS.items():
         register_preset(Preset(
             name=variant, spec=f"tae:variant={variant}", license="MIT",

@@ -19,7 +19,7 @@ def nominal(info: dict[str, Any], size: int = 256) -> dict[str, Any] | None:
                 "bits_per_pixel": tokens * math.log2(info["codebook_size"]) / size**2,
                 "bpp_basis": f"tokens x log2({info['codebook_size']}) / pixels"}
     if info.get("kind") == "continuous" and info.get("latent_channels") and info.get("bits_per_element"):
-        c, b = info["latent_channels"], info["bits_per_element"]
-        return {"latent_shape": [c, *grid], "tokens": tokens, "bits_per_pixel": c * tokens * b / size**2,
-                "bpp_basis": f"latent elements x {b} bits / pixels"}
+        c, b, t = info["latent_channels"], info["bits_per_element"], info.get("temporal_compression") or 1
+        return {"latent_shape": [c, *grid], "tokens": tokens, "bits_per_pixel": c * tokens * b / size**2 / t,
+                "bpp_basis": f"latent elements x {b} bits / pixels" + (f" / {t} frames" if t > 1 else "")}
     return None
