@@ -207,8 +207,7 @@ def load_state_dict(path: str | Path, key: str | None = None) -> dict[str, "torc
         try:
             obj = _torch_load(path, weights_only=False)
         except Exception as exc:
-            raise TfbenchError(f"{path}: cannot be read as tensors without running code from it ({exc}); "
-                               f"convert it to .safetensors") from exc
+            raise TfbenchError(f"{path}: not a readable PyTorch checkpoint ({type(exc).__name__}: {exc})") from exc
     except Exception as exc:
         raise TfbenchError(f"{path}: not a readable PyTorch checkpoint ({type(exc).__name__}: {exc})") from exc
     if isinstance(obj, dict) and (key or "state_dict") in obj and isinstance(obj[key or "state_dict"], dict):
