@@ -318,8 +318,12 @@ def mini_dir() -> Path:
 
 
 def load_mini(data_root: Path | None = None) -> Suite:
-    """The `mini` suite, built into the cache on first use (or into ``data_root`` when given)."""
-    dest = Path(data_root) if data_root else mini_dir()
+    """The `mini` suite, built into the cache on first use.
+
+    ``data_root`` is ignored: mini is generated, never read from a user's data folder (a
+    TFBENCH_DATA_ROOT set for another suite must not receive mini's files).
+    """
+    dest = mini_dir()
     manifest = dest / "manifest.json"
     if not manifest.is_file():
         dest.parent.mkdir(parents=True, exist_ok=True)

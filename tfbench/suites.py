@@ -39,8 +39,12 @@ def _manifest_suites() -> dict[str, Path]:
     return out
 
 
+GENERATED_SUITES = ("mini", "mini-video")  # built offline into the cache; the others read imported data
+
+
 def list_suites() -> list[dict[str, Any]]:
-    rows = [{"name": n, "kind": "built-in (generated offline)", "target": t} for n, t in BUILTIN_SUITES.items()]
+    rows = [{"name": n, "kind": "built-in (generated offline)" if n in GENERATED_SUITES else
+             "built-in (imported data, --data-root)", "target": t} for n, t in BUILTIN_SUITES.items()]
     rows += [{"name": n, "kind": "manifest", "target": str(p)} for n, p in _manifest_suites().items()]
     return rows
 
