@@ -104,8 +104,7 @@ def compression_data(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 def compression_chart(frame: pd.DataFrame, metric: str = "T-ACC") -> alt.LayerChart:
     data = compression_data(frame, metric)
-    base = alt.Chart(data, title=f"{metric} vs bits per pixel (Pareto front in red)")
-    points = base.mark_circle(size=90).encode(
+    points = alt.Chart(data).mark_circle(size=90).encode(
         x=alt.X("bpp:Q", scale=alt.Scale(type="log"), title="bits per pixel (log)"),
         y=alt.Y("score:Q", title=metric),
         color=alt.condition("datum.pareto", alt.value("#d62728"), alt.value("#7f7f7f")),
@@ -114,4 +113,4 @@ def compression_chart(frame: pd.DataFrame, metric: str = "T-ACC") -> alt.LayerCh
     )
     front = alt.Chart(data[data["pareto"]].sort_values("bpp")).mark_line(color="#d62728").encode(
         x="bpp:Q", y="score:Q", order="bpp:Q")
-    return (front + points).properties(width=640, height=380)
+    return (front + points).properties(title=f"{metric} vs bits per pixel (Pareto front in red)", width=640, height=380)

@@ -25,8 +25,8 @@ order = "T-ACC, then T-NED" if kind == "text" else "F-Sim"
 st.caption(f"{len(instances)} {kind} instances of {row_label(chosen)}, lowest {order} first.")
 for inst in instances:
     a, b, c = st.columns([2, 2, 3])
-    a.image(inst.orig_png, caption="original", width="stretch")
-    b.image(inst.recon_png, caption="reconstruction", width="stretch")
+    a.image(inst.orig_png, caption="original", width="stretch", output_format="PNG")
+    b.image(inst.recon_png, caption="reconstruction", width="stretch", output_format="PNG")
     if kind == "text":
         verdict = "read correctly" if inst.t_acc == 1 else "misread"
         c.markdown(f"`{inst.image}` word {inst.idx} · scale {inst.ratio:.4f}  \n"
