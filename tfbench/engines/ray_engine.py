@@ -17,6 +17,7 @@ import dataclasses
 import json
 import logging
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -28,7 +29,7 @@ from tfbench.errors import AdapterError, ImageLoadError, TfbenchError
 from tfbench.manifest import ImageRecord, Suite
 from tfbench.pipeline import _batches, _error_record, _load, finish_run, plan_run, reconstruct, score_faces, score_words
 from tfbench.protocol import Adapter
-from tfbench.records import RecordWriter
+from tfbench.records import RecordWriter, write_json_atomic
 from tfbench.resize import parse_resolution
 from tfbench.sharding import Shard
 
@@ -87,8 +88,8 @@ class Reconstruct:
         self.records = {r.id: r for r in suite.images}
         self.suite, self.target = suite, parse_resolution(resolution)
 
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        out: list[dict[str, Any]] = []
+    def __call__(self, batch: dict[str, np.ndarray]) -> Iterator[dict[str, np.ndarray]]:
+        """Yields one single-image batch at a time, so the scoring pools can share out one adapter batch."""
         for row in _rows(batch):
             timer = StageTimer()
             with timer.stage("load"):
@@ -108,8 +109,8 @@ class Reconstruct:
                                               "stages": "{}"}
             ordered = [rows[it.record.id] for it in loaded]
             ordered[0]["stages"] = json.dumps(timer.as_dict())
-            out += ordered
-        return _columns(out)
+            for one in ordered:
+                yield _columns([one])
 
     def __del__(self) -> None:
         try:
@@ -222,7 +223,7 @@ def evaluate_ray(suite: Suite, adapter: Adapter, resolution: str, out_root: Path
         size = max(1, min(batch_size or adapter.max_batch_size, adapter.max_batch_size))
         batches = [json.dumps([r.id for r in b]) for b in _batches(plan.todo, size, plan.target)]
         ds = _dataset(ray, batches, suite, adapter, resolution, score_all, options)
-        with RecordWriter(plan.journal) as writer:
+        with RecordWriter(plan.journal) as writer, _small_blocks(ray):
             for row in ds.iter_rows():
                 record = json.loads(row["record"])
                 stages = _add(stages, json.loads(row["stages"]))
@@ -240,8 +241,21 @@ def evaluate_ray(suite: Suite, adapter: Adapter, resolution: str, out_root: Path
     results = finish_run(plan, suite, resolution, adapter.describe(), backends, timer, options.device)
     results["budget"]["engine"] = {"name": "ray", "version": ray.__version__, "workers": options.workers,
                                    "address": options.address or "local"}
+    write_json_atomic(plan.out / "results.json", results)  # again, with the engine recorded
     results["_path"] = str(plan.out / "results.json")
     return results
+
+
+@contextmanager
+def _small_blocks(ray) -> Iterator[None]:
+    """One image per block while this run executes, so every actor of a pool gets work."""
+    ctx = ray.data.DataContext.get_current()
+    saved = ctx.target_max_block_size
+    ctx.target_max_block_size = 1024
+    try:
+        yield
+    finally:
+        ctx.target_max_block_size = saved
 
 
 def _dataset(ray, batches: list[str], suite: Suite, adapter: Adapter, resolution: str, score_all: bool,
