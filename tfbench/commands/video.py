@@ -26,6 +26,8 @@ def run_video(args: argparse.Namespace, suite: Any, adapters: list | None = None
             resolutions.append(str(parse_video_resolution(part)))
     if getattr(args, "engine", "local") != "local":
         raise TfbenchError(f"video suites run with --engine local only (got --engine {args.engine})")
+    if getattr(args, "shard", None) not in (None, "0/1"):
+        raise TfbenchError("--shard is not supported for video suites yet; run without it (clips stream one by one)")
     if getattr(args, "keep_crops", False):
         raise TfbenchError("--keep-crops is not supported for video suites yet")
     if not getattr(args, "adapter", None):  # the image defaults would be created already; video gets its own
