@@ -28,6 +28,8 @@ from tfbench.results import build_results
 from tfbench.sharding import Shard
 
 ON_ERROR = ("stop", "skip")
+MODEL_STAGES = ("reconstruct", "ocr", "face")  # model inference (adapter, OCR, face); the rest is overhead
+BATCH_BUDGET_MB = 64  # the float32 canvases of one adapter batch stay under this (peak memory flat in batch size)
 
 
 @dataclass
@@ -258,11 +260,25 @@ def finish_run(plan: RunPlan, suite: Suite, resolution: str, adapter: dict[str, 
         text_edges=plan.text_edges, face_edges=plan.face_edges,
         budget={"wall_s": round(timer.wall(), 3), "peak_rss_mb": round(peak_rss_mb(), 1), "device": device,
                 "images_evaluated": len(plan.todo), "images_resumed": len(plan.done & wanted),
-                "stages": timer.as_dict()},
+                "stages": timer.as_dict(), **model_budget(timer)},
         config=plan.config,
     )
     write_json_atomic(plan.out / "results.json", results)
     return results
+
+
+def model_budget(timer: StageTimer) -> dict[str, float | None]:
+    """Seconds inside the models (adapter, OCR, face) and wall / that: 1.0 would be zero pipeline overhead."""
+    model = sum(timer.seconds.get(k, 0.0) for k in MODEL_STAGES)
+    return {"model_s": round(model, 3), "overhead": round(timer.wall() / model, 3) if model > 0 else None}
+
+
+def batch_size_for(adapter: Adapter, batch_size: int | None, target: int | None) -> int:
+    """Images per adapter call: the requested/declared size, capped so one float32 batch fits BATCH_BUDGET_MB."""
+    size = max(1, min(batch_size or adapter.max_batch_size, adapter.max_batch_size))
+    if target is not None and batch_size is None:
+        size = min(size, max(1, int(BATCH_BUDGET_MB * 2**20 // (target * target * 3 * 4))))
+    return size
 
 
 def evaluate(suite: Suite, adapter: Adapter, resolution: str, scorers: Scorers, out_root: Path, *,
@@ -280,18 +296,18 @@ def evaluate(suite: Suite, adapter: Adapter, resolution: str, scorers: Scorers, 
                     on_error=on_error, score_all=score_all, select=select, shard=shard)
     out, journal, target, todo = plan.out, plan.journal, plan.target, plan.todo
     text_edges, face_edges = plan.text_edges, plan.face_edges
-    size = max(1, min(batch_size or adapter.max_batch_size, adapter.max_batch_size))
+    size = batch_size_for(adapter, batch_size, target)
     timer = StageTimer()
     bar = _progress(len(todo), f"{adapter.spec} @ {resolution}", progress)
     batches = list(_batches(todo, size, target))
     with RecordWriter(journal) as writer, ThreadPoolExecutor(max_workers=1, thread_name_prefix="tfbench-load") as pool:
         def submit(b: list[ImageRecord]) -> Future:
-            return pool.submit(lambda: [_load(suite, r, target) for r in b])
+            return pool.submit(_load_batch, suite, b, target)
 
         pending = submit(batches[0]) if batches else None
         for bi in range(len(batches)):
             with timer.stage("load"):
-                loaded: list[Loaded] = pending.result()  # type: ignore[union-attr]
+                loaded, unit = pending.result()  # type: ignore[union-attr]
             pending = submit(batches[bi + 1]) if bi + 1 < len(batches) else None  # decode next while the model runs
             good = []
             for item in loaded:
@@ -303,7 +319,7 @@ def evaluate(suite: Suite, adapter: Adapter, resolution: str, scorers: Scorers, 
                 writer.append(_error_record(item.record, "load", item.error))
             if good:
                 _run_batch(good, adapter, scorers, writer, timer, text_edges, face_edges, on_error, score_all, journal,
-                           out / "crops" if keep_crops else None)
+                           out / "crops" if keep_crops else None, unit if len(good) == len(loaded) else None)
             bar.update(len(loaded))
     bar.close()
     with timer.stage("write"):
@@ -318,13 +334,23 @@ def _error_record(record: ImageRecord, stage: str, error: str) -> dict[str, Any]
             "n_words": len(record.words), "n_faces": len(record.faces)}
 
 
-def reconstruct(items: list[Loaded], adapter: Adapter, timer: StageTimer) -> tuple[list[np.ndarray], list[dict | None]]:
+def _load_batch(suite: Suite, records: list[ImageRecord], target: int | None) -> tuple[list[Loaded], np.ndarray | None]:
+    """Worker side: decode and place a batch, and build its float32 adapter input when every image loaded."""
+    loaded = [_load(suite, r, target) for r in records]
+    if any(it.error for it in loaded):
+        return loaded, None
+    return loaded, np.stack([to_unit(it.canvas) for it in loaded])  # type: ignore[arg-type]
+
+
+def reconstruct(items: list[Loaded], adapter: Adapter, timer: StageTimer,
+                batch: np.ndarray | None = None) -> tuple[list[np.ndarray], list[dict | None]]:
     """One batch through the adapter: (reconstructions as uint8 RGB at each original size, compression dicts).
 
     An adapter may fail in any way (an exception, OOM, NaN/Inf, wrong shape or range, a malformed
     compression list): every failure is raised as one AdapterError naming the adapter.
     """
-    batch = np.stack([to_unit(it.canvas) for it in items])  # type: ignore[arg-type]
+    if batch is None:  # ``batch``: the float32 input already built by the loader thread
+        batch = np.stack([to_unit(it.canvas) for it in items])  # type: ignore[arg-type]
     try:
         check_batch(batch)
         with timer.stage("reconstruct"):
@@ -342,9 +368,9 @@ def reconstruct(items: list[Loaded], adapter: Adapter, timer: StageTimer) -> tup
 
 def _run_batch(items: list[Loaded], adapter: Adapter, scorers: Scorers, writer: RecordWriter, timer: StageTimer,
                text_edges: tuple[float, ...], face_edges: tuple[float, ...], on_error: str, score_all: bool,
-               journal: Path, crops_dir: Path | None = None) -> None:
+               journal: Path, crops_dir: Path | None = None, batch: np.ndarray | None = None) -> None:
     try:
-        recons, compression = reconstruct(items, adapter, timer)
+        recons, compression = reconstruct(items, adapter, timer, batch)
     except AdapterError as exc:
         if on_error == "stop":
             ids = ", ".join(it.record.id for it in items[:3])

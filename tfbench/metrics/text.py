@@ -68,12 +68,27 @@ class RapidOcrBackend(OcrBackend):
 
         return f"rapidocr {version('rapidocr')} PP-OCRv6 rec small"
 
+    def input_width(self, crop: np.ndarray) -> int:
+        """Width of the padded model input for this crop alone (height 48, at least the default 320)."""
+        _, height, width = self._rec.rec_image_shape[:3]
+        return int(height * max(width / height, crop.shape[1] / max(crop.shape[0], 1)))
+
     def recognize(self, crops: Sequence[np.ndarray]) -> list[str]:
         if not crops:
             return []
         bgr = [np.ascontiguousarray(c[..., ::-1]) for c in crops]
-        out = self._rec(self._input(img=bgr))
-        return [str(t) for t in out.txts]
+        if self.batch_size <= 1:
+            return [str(t) for t in self._rec(self._input(img=bgr)).txts]
+        # Batch only crops whose padded input has the same width: each then gets exactly the input it
+        # would get alone (the recognizer pads a batch to its widest crop, which can change readings).
+        groups: dict[int, list[int]] = {}
+        for i, c in enumerate(bgr):
+            groups.setdefault(self.input_width(c), []).append(i)
+        preds = [""] * len(bgr)
+        for idx in groups.values():
+            for i, t in zip(idx, self._rec(self._input(img=[bgr[i] for i in idx])).txts):
+                preds[i] = str(t)
+        return preds
 
 
 OCR_BACKENDS: dict[str, str] = {
