@@ -31,7 +31,7 @@ mean = lambda side, m: (metrics.get(side, {}).get(m) or {}).get("mean")  # noqa:
 cols = st.columns(5)
 for col, (label, value) in zip(cols, (("T-ACC", mean("text", "t_acc")), ("T-NED", mean("text", "t_ned")),
                                        ("F-Sim", mean("face", "f_sim")), ("F-kept", mean("face", "f_kept")),
-                                       ("bits per pixel", adapter.get("bits_per_pixel")))):
+                                       ("bits per pixel", adapter.get("bits_per_pixel"))), strict=True):
     col.metric(label, "-" if value is None else f"{value:.3f}")
 
 st.altair_chart(bucket_bars(chosen))

@@ -41,7 +41,7 @@ def chart_data(chart) -> pd.DataFrame:
 def test_table_filters_change_the_rows(page) -> None:
     at = page("table")
     table = rows(at)
-    assert sorted(zip(table.adapter, table.res)) == [("identity", "256"), ("jpeg:quality=5", "256"),
+    assert sorted(zip(table.adapter, table.res, strict=True)) == [("identity", "256"), ("jpeg:quality=5", "256"),
                                                       ("jpeg:quality=5", "512"), ("webp:quality=30", "256")]
     assert table["T-ACC"].is_monotonic_decreasing  # default sort: T-ACC, better first
     assert table.set_index("adapter").loc["identity", "T-ACC"] == 1.0
