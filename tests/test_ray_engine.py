@@ -1,7 +1,6 @@
 """`--engine ray`: the same records and identical metrics as one process and as merged shards, resume,
 and failures reported per image (real Ray Data in local mode, real models)."""
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -12,12 +11,13 @@ ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install '
 from tfbench.cli import main  # noqa: E402
 from tfbench.engines.ray_engine import RayOptions, evaluate_ray  # noqa: E402
 from tfbench.errors import AdapterError  # noqa: E402
-from tfbench.manifest import load_suite_file  # noqa: E402
 from tfbench.merge import merge_paths  # noqa: E402
 from tfbench.pipeline import evaluate, run_dir  # noqa: E402
 from tfbench.records import read_records  # noqa: E402
 from tfbench.registry import create_adapter  # noqa: E402
 from tfbench.sharding import Shard  # noqa: E402
+
+from tests.small_suites import mini_subset  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SPEC = "jpeg:quality=30"
@@ -36,11 +36,7 @@ def ray_session():
 @pytest.fixture(scope="module")
 def small(mini, tmp_path_factory):
     """8 images of mini (4 text, 4 face) as a manifest suite, to keep Ray tests short."""
-    data = json.loads((mini.root / "manifest.json").read_text())
-    data["name"], data["images"] = "mini8", [im for im in data["images"] if im["id"] in KEEP]
-    path = tmp_path_factory.mktemp("mini8") / "manifest.json"
-    path.write_text(json.dumps(data))
-    return load_suite_file(path, mini.root)
+    return mini_subset(mini, tmp_path_factory.mktemp("mini8"), KEEP, "mini8")
 
 
 def test_ray_equals_one_process_and_merged_shards(ray_session, small, scorers, tmp_path):
@@ -62,27 +58,25 @@ def test_ray_equals_one_process_and_merged_shards(ray_session, small, scorers, t
     assert recs == ref  # the same per-image records, whatever order they streamed in
 
 
-def test_ray_resumes_and_retries_failures(ray_session, small, tmp_path):
-    spec = "python:tests.fault_adapters:Flaky:fail_on=2,how=raise"
-    opts = RayOptions(workers=1)
-    first = evaluate_ray(small, create_adapter(spec), "256", tmp_path, opts, on_error="skip")
-    assert first["failures"]["images"] == 1 and first["counts"]["images"] == 8
-    assert "RuntimeError: flaky adapter failed on batch 2" in first["failures"]["examples"][0]["error"]
+def test_ray_resumes_a_killed_run_without_duplicates(ray_session, small, tmp_path):
+    first = evaluate_ray(small, create_adapter(SPEC), "256", tmp_path, RayOptions(workers=2))
     journal = Path(first["_path"]).with_name("records.jsonl")
     lines = journal.read_text().splitlines()
-    journal.write_text("\n".join(lines[:5]) + "\n" + lines[5][:20])  # a kill: 3 records lost, one torn
-    # the rerun redoes the lost images and the failed one (fail_on=9: this time nothing fails)
-    again = evaluate_ray(small, create_adapter(spec.replace("fail_on=2", "fail_on=9")), "256", tmp_path / "x", opts)
-    assert again["failures"]["images"] == 0
-    shutil.rmtree(tmp_path / "x")
-    cfg = tmp_path / "mini8"
-    second = evaluate_ray(small, create_adapter(spec), "256", tmp_path, opts, on_error="skip")
-    failed_before = first["failures"]["examples"][0]["image"]
-    lost = {json.loads(x)["image"] for x in lines[5:]}
-    assert second["budget"]["images_evaluated"] == len(lost | {failed_before}) >= 4
-    assert cfg.is_dir()
-    latest = {r["image"]: r for r in read_records(journal)}
-    assert len(latest) == 8
+    journal.write_text("\n".join(lines[:5]) + "\n" + lines[5][:20])  # a kill: 2 records lost, one torn
+    second = evaluate_ray(small, create_adapter(SPEC), "256", tmp_path, RayOptions(workers=2))
+    assert second["budget"]["images_evaluated"] == 3 and second["budget"]["images_resumed"] == 5
+    assert second["metrics"] == first["metrics"]
+    images = [r["image"] for r in read_records(journal)]
+    assert len(images) == len(set(images)) == 8
+
+
+def test_ray_skip_mode_counts_an_adapter_failure(ray_session, small, tmp_path):
+    spec = "python:tests.fault_adapters:Flaky:fail_on=2,how=raise"
+    r = evaluate_ray(small, create_adapter(spec), "256", tmp_path, RayOptions(workers=1), on_error="skip")
+    assert r["failures"]["images"] == 1 and r["counts"]["images"] == 8
+    assert "RuntimeError: flaky adapter failed on batch 2" in r["failures"]["examples"][0]["error"]
+    errors = [x for x in read_records(Path(r["_path"]).with_name("records.jsonl")) if x["status"] == "error"]
+    assert len(errors) == 1 and errors[0]["stage"] == "adapter"
 
 
 def test_ray_stop_mode_stops_with_a_clear_error(ray_session, small, tmp_path):
