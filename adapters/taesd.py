@@ -3,6 +3,8 @@
 Variants: taesd (SD 1.x/2.x), taesdxl, taesd3, taef1 (FLUX.1), taef2 (FLUX.2), taesana (Sana DC-AE f32c32).
 The variant comes from the ``variant`` argument or the file name. Images are in [0, 1]; the decoder input is
 soft-clamped to +-3 (``tanh(x/3)*3``). Weights load with ``weights_only=True`` and ``strict=True``.
+``latent_bits=8`` stores the latent as TAESD's own 8-bit codes (``x / 6 + 0.5`` clamped to [0, 1], 255 levels)
+and counts 8 bits per element; the default counts every element as fp16 without rounding it.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from tfbench.errors import AdapterArgumentError, MissingWeightsError, TfbenchErr
 from tfbench.protocol import AdapterInfo
 
 SOURCE = "https://github.com/madebyollin/taesd/raw/main/{variant}_{part}.pth"
+LATENT_MAGNITUDE, LATENT_SHIFT = 3.0, 0.5  # TAESD's 8-bit latent storage: x / (2 * 3) + 0.5 in [0, 1]
 
 
 @dataclass(frozen=True)
@@ -102,8 +105,12 @@ class TaesdAdapter(TorchAutoencoderAdapter):
                        description="TAESD family (taesd, taesdxl, taesd3, taef1, taef2, taesana) from original .pth files")
 
     def __init__(self, variant: str | None = None, weights: str | None = None, encoder: str | None = None,
-                 decoder: str | None = None, device: str = "cpu", dtype: str = "fp32", batch_size: int = 4) -> None:
+                 decoder: str | None = None, device: str = "cpu", dtype: str = "fp32", batch_size: int = 4,
+                 latent_bits: int = 16) -> None:
         super().__init__(device=device, dtype=dtype, batch_size=batch_size)
+        if latent_bits not in (8, 16):
+            raise AdapterArgumentError(f"tae: latent_bits must be 16 (fp16 latents) or 8 (TAESD's uint8 codes), got {latent_bits!r}")
+        self.latent_bits = latent_bits
         variant = self._variant(variant, weights, encoder)
         if weights is not None:
             folder = Path(weights).expanduser()
@@ -132,7 +139,9 @@ class TaesdAdapter(TorchAutoencoderAdapter):
         self.variant = variant
         spec = VARIANTS[variant]
         self.info = replace(type(self).info, spatial_compression=spec.factor, latent_channels=spec.latent_channels,
-                            description=f"{variant}: tiny autoencoder for the {spec.target} ({dtype_name(self.dtype)})")
+                            bits_per_element=latent_bits,
+                            description=f"{variant}: tiny autoencoder for the {spec.target} ({dtype_name(self.dtype)}"
+                                        f"{', 8-bit latents' if latent_bits == 8 else ''})")
 
     @staticmethod
     def _variant(variant: str | None, weights: str | None, encoder: str | None) -> str:
@@ -150,7 +159,12 @@ class TaesdAdapter(TorchAutoencoderAdapter):
         return guessed
 
     def _encode(self, x: Any) -> Any:
-        return self.model["encoder"](x)
+        z = self.model["encoder"](x)
+        if self.latent_bits == 8:
+            z = (z.float() / (2 * LATENT_MAGNITUDE) + LATENT_SHIFT).clamp(0, 1).mul(255).round().to(require_torch().uint8)
+        return z
 
     def _decode(self, z: Any) -> Any:
+        if not z.is_floating_point():  # 8-bit codes
+            z = (z.float() / 255 - LATENT_SHIFT) * (2 * LATENT_MAGNITUDE)
         return self.model["decoder"](z.to(self.dtype))

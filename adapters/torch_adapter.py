@@ -124,9 +124,10 @@ class TorchAutoencoderAdapter(Adapter):
             comp = Compression(latent_shape=per_item, tokens=tokens, bits_per_pixel=discrete_bpp(tokens, k, pixels),
                                bpp_basis=f"tokens x log2({k}) / input pixels")
         else:
-            comp = Compression(latent_shape=per_item, tokens=tokens,
-                               bits_per_pixel=continuous_bpp(per_item, pixels, CONTINUOUS_BITS),
-                               bpp_basis=f"latent elements x {CONTINUOUS_BITS} bits (fp16) / input pixels")
+            bits = int(self.info.bits_per_element or CONTINUOUS_BITS)
+            what = "fp16" if bits == 16 else f"{bits}-bit codes"
+            comp = Compression(latent_shape=per_item, tokens=tokens, bits_per_pixel=continuous_bpp(per_item, pixels, bits),
+                               bpp_basis=f"latent elements x {bits} bits ({what}) / input pixels")
         return [comp for _ in range(int(batch_shape[0]))]
 
     def close(self) -> None:

@@ -283,6 +283,22 @@ def test_bf16_and_tiling_slicing_are_separate_configurations(built, tmp_path_fac
     assert recon.shape == x.shape and np.abs(recon - fp32).max() > 1e-3  # a different configuration
 
 
+def test_tae_8bit_latents_are_uint8_codes_counted_at_8_bits(built, tmp_path_factory):
+    case = get_case("tae-taef2", built, tmp_path_factory)
+    full, coded = create_adapter(case.spec), create_adapter(case.spec + ",latent_bits=8")
+    x = batch()
+    latent = coded.encode(x)
+    assert latent.tensor.dtype == torch.uint8 and tuple(latent.tensor.shape) == (2, 32, 5, 7)
+    comp = coded.compression(latent, x.shape)[0]
+    assert comp.bits_per_pixel == pytest.approx(32 * 5 * 7 * 8 / (H * W)) and "8 bits" in comp.bpp_basis
+    z = full.encode(x).tensor
+    expected = torch.round((z / 6 + 0.5).clamp(0, 1) * 255)
+    assert torch.equal(latent.tensor.float(), expected)
+    assert coded.decode(latent).shape == x.shape
+    with pytest.raises(AdapterArgumentError, match="latent_bits must be 16"):
+        create_adapter(case.spec + ",latent_bits=4")
+
+
 def test_taming_checkpoint_loads_without_running_its_pickled_objects(built, tmp_path_factory):
     case = get_case("taming-vqgan", built, tmp_path_factory)
     create_adapter(case.spec)
