@@ -57,23 +57,31 @@ class VideoCodecAdapter(Adapter):
         return {"crf": str(self.crf), "preset": str(self.preset)}
 
     def _encode_clip(self, clip: np.ndarray) -> list[bytes]:
+        """(T, H, W, 3) float clip in [0, 1] -> packets; frames are converted to 8 bit one at a time."""
         av = self._av
         t, h, w = clip.shape[:3]
+        h2, w2 = h + h % 2, w + w % 2  # yuv420p needs even sizes: pad by repeating the last row/column
         enc = av.CodecContext.create(self.encoder, "w")
-        enc.width, enc.height, enc.pix_fmt = w, h, "yuv420p"
+        enc.width, enc.height, enc.pix_fmt = w2, h2, "yuv420p"
         enc.time_base, enc.framerate = Fraction(1, self.fps), Fraction(self.fps, 1)
         enc.thread_count = self.threads
-        enc.options = self._options()
+        # the `threads` option is what reaches the encoder: without it x264 picks its own (run-to-run different) split
+        enc.options = {"threads": str(self.threads), **self._options()}
         packets: list[Any] = []
         for i in range(t):
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(clip[i]), format="rgb24").reformat(format="yuv420p")
+            rgb = _to_uint8(clip[i])
+            if (h2, w2) != (h, w):
+                rgb = np.pad(rgb, ((0, h2 - h), (0, w2 - w), (0, 0)), mode="edge")
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(format="yuv420p")
             frame.pts = i
             packets += enc.encode(frame)
         packets += enc.encode(None)
         return [bytes(p) for p in packets]
 
-    def _decode_clip(self, packets: list[bytes], t: int, h: int, w: int) -> np.ndarray:
+    def _decode_clip(self, packets: list[bytes], out: np.ndarray) -> None:
+        """Decode packets into ``out`` ((T, H, W, 3) float32 in [0, 1]), one frame at a time."""
         av = self._av
+        t, h, w = out.shape[:3]
         dec = av.CodecContext.create(self.decoder, "r")
         dec.thread_count = 1
         frames: list[Any] = []
@@ -82,27 +90,20 @@ class VideoCodecAdapter(Adapter):
         frames += dec.decode(None)
         if len(frames) != t:
             raise TfbenchError(f"{self.spec or self.info.family}: decoded {len(frames)} frames from a stream of {t}")
-        out = np.empty((t, h, w, 3), dtype=np.uint8)
         for i, f in enumerate(frames):
-            out[i] = f.to_ndarray(format="rgb24")[:h, :w]
-        return out
+            np.multiply(f.to_ndarray(format="rgb24")[:h, :w], np.float32(1.0 / 255.0), out=out[i])
 
     def encode(self, batch: np.ndarray) -> list[dict[str, Any]]:
-        clips = _to_uint8(batch)
-        out = []
-        for clip in clips:
-            t, h, w = clip.shape[:3]
-            even = np.pad(clip, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)), mode="edge")  # yuv420p needs even sizes
-            out.append({"packets": self._encode_clip(even), "shape": (t, h, w), "coded": even.shape[1:3]})
-        return out
+        return [{"packets": self._encode_clip(clip), "shape": clip.shape[:3]} for clip in batch]
 
     def decode(self, latent: list[dict[str, Any]]) -> np.ndarray:
-        clips = []
-        for item in latent:
-            t, h, w = item["shape"]
-            ch, cw = item["coded"]
-            clips.append(self._decode_clip(item["packets"], t, ch, cw)[:, :h, :w])
-        return np.stack(clips).astype(np.float32) * (1.0 / 255.0)
+        t, h, w = latent[0]["shape"]
+        out = np.empty((len(latent), t, h, w, 3), dtype=np.float32)
+        for k, item in enumerate(latent):
+            if tuple(item["shape"]) != (t, h, w):
+                raise TfbenchError(f"{self.spec or self.info.family}: clips of one batch must share a shape")
+            self._decode_clip(item["packets"], out[k])
+        return out
 
     def compression(self, latent: list[dict[str, Any]], batch_shape: tuple[int, ...]) -> list[Compression]:
         out = []

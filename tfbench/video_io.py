@@ -135,8 +135,9 @@ def write_video(path: Path, frames: Iterable[np.ndarray], fps: float = 25.0, cod
                     raise TfbenchError(f"write_video {path}: {w}x{h} frames need even width and height for yuv420p")
                 stream = container.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
                 stream.width, stream.height, stream.pix_fmt = w, h, pix_fmt
-                stream.options = dict(options if options is not None else {"crf": "12", "preset": "medium"})
-                stream.codec_context.thread_count = 1  # deterministic output
+                # one encoder thread, set through the option the encoder reads: the output is the same on every run
+                stream.options = {"threads": "1", **(options if options is not None else {"crf": "12", "preset": "medium"})}
+                stream.codec_context.thread_count = 1
             container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
             n += 1
         if stream is not None:

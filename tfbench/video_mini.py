@@ -28,7 +28,7 @@ from tfbench.mini import _Shelf, _background, _face_sources, _font, _ink, _make_
 from tfbench.video_io import iter_frames, write_video
 from tfbench.video_manifest import SCHEMA, VideoSuite, load_video_suite_file
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"  # 2: clips encoded with one x264 thread (bit-identical builds)
 RECIPE: dict[str, Any] = {
     "name": "mini-video", "version": "1", "seed": 20251129,
     "size": [960, 540], "frames": 16, "annotate_every": 5, "fps": 25,

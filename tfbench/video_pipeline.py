@@ -24,7 +24,7 @@ from tfbench.errors import AdapterError, TfbenchError
 from tfbench.pipeline import ON_ERROR, Scorers, _check_config, _progress, run_dir, score_image
 from tfbench.protocol import Adapter, check_batch, check_reconstruction
 from tfbench.records import RecordWriter, latest_by_image, read_records, write_json_atomic
-from tfbench.resize import to_u8, to_unit
+from tfbench.resize import to_u8
 from tfbench.results import aggregate_records, build_results
 from tfbench.video_io import VideoLoadError, iter_frames
 from tfbench.video_manifest import FrameAnnotation, VideoClip, VideoSuite
@@ -48,7 +48,7 @@ def reconstruct_chunk(adapter: Adapter, canvases: np.ndarray) -> tuple[np.ndarra
     frames as image batches of at most ``max_batch_size``.
     """
     t = canvases.shape[0]
-    frames = to_unit(canvases)
+    frames = np.multiply(canvases, np.float32(1.0 / 255.0), dtype=np.float32)  # one float copy of the chunk
     if adapter.info.modality == "video":
         padded = pad_frames(frames, frames_for_rule(t, adapter.info.frame_rule))[None]
         check_batch(padded, "video")
@@ -63,7 +63,7 @@ def reconstruct_chunk(adapter: Adapter, canvases: np.ndarray) -> tuple[np.ndarra
                 f"as it was given (trim its own temporal padding)")
         recon = check_reconstruction(adapter.spec, padded, recon)[0, :t]
         per_frame = [c.to_dict() | {"frames": int(padded.shape[1])} for c in comp]
-        return to_u8(recon), per_frame
+        return _frames_to_u8(recon), per_frame
     out, comps = [], []
     size = max(1, int(adapter.max_batch_size))
     for i in range(0, t, size):
@@ -71,8 +71,16 @@ def reconstruct_chunk(adapter: Adapter, canvases: np.ndarray) -> tuple[np.ndarra
         check_batch(batch)
         latent = adapter.encode(batch)
         comps += [c.to_dict() | {"frames": 1} for c in adapter.compression(latent, batch.shape)]
-        out.append(to_u8(check_reconstruction(adapter.spec, batch, adapter.decode(latent))))
+        out.append(_frames_to_u8(check_reconstruction(adapter.spec, batch, adapter.decode(latent))))
     return np.concatenate(out), comps
+
+
+def _frames_to_u8(frames: np.ndarray) -> np.ndarray:
+    """[0, 1] float frames -> uint8, one frame at a time (no chunk-sized float temporaries)."""
+    out = np.empty(frames.shape, dtype=np.uint8)
+    for i in range(frames.shape[0]):
+        out[i] = to_u8(frames[i])
+    return out
 
 
 @dataclass
@@ -157,15 +165,16 @@ def evaluate_clip(suite: VideoSuite, clip: VideoClip, adapter: Adapter, target: 
     path = suite.path_of(clip)
     run = _ClipRun(clip, plan_video(clip.width, clip.height, target), {a.frame: a for a in clip.annotations})
     canvas_pixels = run.placement.canvas_w * run.placement.canvas_h
-    canvases: list[np.ndarray] = []
+    buffer = np.empty((chunk, *run.placement.canvas_shape), dtype=np.uint8)  # the one chunk held in memory
+    filled = 0
     originals: dict[int, np.ndarray] = {}
     start = 0
 
     def flush() -> None:
-        nonlocal start, canvases
-        if not canvases:
+        nonlocal start, filled
+        if not filled:
             return
-        stack = np.stack(canvases)
+        stack = buffer[:filled]
         with timer.stage("reconstruct"):
             try:
                 recon, comps = reconstruct_chunk(adapter, stack)
@@ -177,8 +186,8 @@ def evaluate_clip(suite: VideoSuite, clip: VideoClip, adapter: Adapter, target: 
                 raise AdapterError(f"{adapter.spec}: {type(exc).__name__}: {exc}") from exc
         _add_compression(run, comps, canvas_pixels)
         _score_chunk(run, start, stack, recon, originals, scorers, text_edges, face_edges, timer, score_all)
-        start += len(canvases)
-        canvases = []
+        start += filled
+        filled = 0
 
     frames = iter_frames(path)
     while True:
@@ -191,9 +200,10 @@ def evaluate_clip(suite: VideoSuite, clip: VideoClip, adapter: Adapter, target: 
                                      f"{clip.width}x{clip.height}; fix the clip's width/height")
             if run.frames in run.anns:
                 originals[run.frames] = frame
-            canvases.append(frame_to_canvas(frame, run.placement))
+            buffer[filled] = frame_to_canvas(frame, run.placement)
+            filled += 1
             run.frames += 1
-        if len(canvases) == chunk:
+        if filled == chunk:
             flush()
     flush()
     missing = [f for f in run.anns if f >= run.frames]
