@@ -34,6 +34,11 @@ def _get(d: Any, *path: str) -> Any:
     return d
 
 
+def _suite_label(r: dict[str, Any]) -> str:
+    name, version = _get(r, "suite", "name"), str(_get(r, "suite", "version") or "")
+    return f"{name} v{version}" if version[:1].isdigit() else f"{name} ({version})" if version else str(name)
+
+
 def _preservation(f_sim: float | None, kept: float | None) -> str:
     if f_sim is None:
         return ""
@@ -48,7 +53,7 @@ def flatten(results: Iterable[dict[str, Any]]) -> pd.DataFrame:
         row: dict[str, Any] = {
             "id": meta.get("id"), "adapter": _get(r, "adapter", "spec"), "family": _get(r, "adapter", "family") or "",
             "kind": _get(r, "adapter", "kind") or "", "source": meta.get("source", "run"),
-            "res": str(_get(r, "suite", "resolution")), "suite": f"{_get(r, 'suite', 'name')} v{_get(r, 'suite', 'version')}",
+            "res": str(_get(r, "suite", "resolution")), "suite": _suite_label(r),
             "modality": _get(r, "suite", "modality") or "image", "bpp": _get(r, "adapter", "bits_per_pixel"),
         }
         for name, side, metric in METRIC_COLUMNS:

@@ -6,7 +6,7 @@ import shlex
 import streamlit as st
 
 from tfbench.leaderboard.context import open_store, row_label, store_path
-from tfbench.leaderboard.plots import bucket_bars, scale_curves
+from tfbench.leaderboard.plots import bucket_bars, scale_curves, scale_data
 
 st.title("Model")
 with open_store() as store, store.snapshot():
@@ -35,7 +35,10 @@ for col, (label, value) in zip(cols, (("T-ACC", mean("text", "t_acc")), ("T-NED"
     col.metric(label, "-" if value is None else f"{value:.3f}")
 
 st.altair_chart(bucket_bars(chosen))
-st.altair_chart(scale_curves(runs))
+if scale_data(runs).empty:
+    st.info("No per-scale data: this row has neither stored instances nor bucket edges.")
+else:
+    st.altair_chart(scale_curves(runs))
 st.caption(f"Curves: every resolution stored for {adapter['spec']} on {suite['name']} v{suite['version']} with the "
            f"same backends ({len(runs)} row(s)); from {sum(len(i) for _, i in runs)} stored instances where the run's "
            f"records were imported, else from the bucket means.")

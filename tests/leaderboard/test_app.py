@@ -10,6 +10,7 @@ from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from tests.leaderboard.conftest import run_folder
+from tests.leaderboard.test_submissions import zip_with
 
 APP = Path(__file__).resolve().parents[2] / "leaderboard"
 
@@ -129,6 +130,13 @@ def test_submit_page_rejects_an_invalid_upload_and_accepts_a_valid_one(page, run
 
     good = (run_folder(run_root, "webp:quality=30", "256") / "results.json").read_bytes()
     at.file_uploader(key="results").set_value(("results.json", good, "application/json")).run()
+    at.file_uploader(key="bundle").set_value(("run.zip", zip_with("../../evil.png", b"\x89PNG\r\n\x1a\n"),
+                                              "application/zip")).run()
+    at.button(key="submit").click().run()
+    assert len(at.error) == 1 and at.error[0].value.startswith("Rejected: zip entry '../../evil.png' has an unsafe path")
+    assert not at.success
+
+    at.file_uploader(key="bundle").set_value(None).run()
     at.button(key="submit").click().run()
     assert not at.error
     assert [s.value for s in at.success] == ["Accepted as submission #1; it is pending a maintainer's approval."]
