@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterable
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_CROP_BYTES = 2 * 1024 * 1024
+MAX_CROP_SIDE = 4096
 
 # relative path (e.g. "crops/text_00/w3.orig.png") -> bytes, or None when absent or refused
 CropReader = Callable[[str], "bytes | None"]
@@ -59,8 +60,19 @@ def folder_reader(root: Path) -> CropReader:
     return read
 
 
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG's IHDR chunk, without decoding; None if the bytes are not a PNG."""
+    if len(data) < 24 or not data.startswith(PNG_SIGNATURE) or data[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
 def _png(data: bytes | None) -> bytes | None:
-    return data if data is not None and data.startswith(PNG_SIGNATURE) and len(data) <= MAX_CROP_BYTES else None
+    """The bytes if they are a PNG within the byte and pixel limits (no decompression bombs in the viewer)."""
+    if data is None or len(data) > MAX_CROP_BYTES:
+        return None
+    size = png_size(data)
+    return data if size is not None and 0 < size[0] <= MAX_CROP_SIDE and 0 < size[1] <= MAX_CROP_SIDE else None
 
 
 def from_records(records: Iterable[dict[str, Any]], read_crop: CropReader | None = None) -> list[Instance]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tfbench.errors import TfbenchError
-from tfbench.leaderboard.instances import MAX_CROP_BYTES, PNG_SIGNATURE, Instance, from_records
+from tfbench.leaderboard.instances import MAX_CROP_BYTES, MAX_CROP_SIDE, Instance, from_records, png_size
 from tfbench.leaderboard.schema import validate_results
 from tfbench.leaderboard.store import ImportOutcome, Store
 
@@ -134,9 +134,12 @@ def parse_bundle(raw: bytes, name: str = "bundle.zip") -> Bundle:
     bundle = Bundle(raw, names)
     for rel in names:
         if rel.endswith(".png"):
-            head = bundle.read(rel) or b""
-            if not head.startswith(PNG_SIGNATURE):
+            size = png_size(bundle.read(rel) or b"")
+            if size is None:
                 raise SubmissionError(f"zip entry {rel!r} is not a PNG file")
+            if not (0 < size[0] <= MAX_CROP_SIDE and 0 < size[1] <= MAX_CROP_SIDE):
+                raise SubmissionError(f"zip entry {rel!r} is {size[0]}x{size[1]} pixels; crops are at most "
+                                      f"{MAX_CROP_SIDE}x{MAX_CROP_SIDE}")
     return bundle
 
 

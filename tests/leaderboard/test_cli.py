@@ -66,3 +66,36 @@ def test_a_file_that_is_not_a_store_is_refused(tmp_path: Path, capsys) -> None:
     bogus.write_text("hello " * 1000)
     assert main(["leaderboard", "pending", "--store", str(bogus)]) == 2
     assert "is not a usable leaderboard store" in capsys.readouterr().err
+
+
+def test_official_tokbench_results_import_as_their_own_rows(store_file: Path, tmp_path: Path, capsys) -> None:
+    """`tfbench import-tokbench-results` output is an ordinary results.json: it gets its own row, apart from
+    rows scored by tfbench's backends, with the official aggregation's numbers."""
+    import json
+
+    from tfbench.datasets.tokbench import TEXT_SETS
+    from tfbench.leaderboard.store import Store
+    from tfbench.leaderboard.table import flatten
+
+    official = tmp_path / "official"
+    official.mkdir()
+    words = [{"gt": "word", "pred": "word" if k % 2 else "wxrd", "ratio": r, "accuracy": k % 2, "ned": 1.0 if k % 2 else 0.5}
+             for k, r in enumerate([0.021, 0.025, 0.031, 0.035, 0.05, 0.2])]
+    (official / f"{TEXT_SETS[0]}.json").write_text(json.dumps(
+        {"mytok": {"mytok_256": {"results": {}, "details": {"a.jpg": {"file_name": "a.jpg", "results": words}}}}}))
+    faces = [{"ratio": r, "similarity": s} for r, s in [(0.12, 0.3), (0.25, 0.6), (0.5, 0.9), (0.15, 0.2)]]
+    (official / "face.json").write_text(json.dumps(
+        {"mytok": {"256": {"results": {}, "details": {"f.png": {"file_name": "f.png", "results": faces}}}}}))
+    out = tmp_path / "imported" / "results.json"
+    out.parent.mkdir()
+    assert main(["import-tokbench-results", str(official), "--method", "mytok", "-r", "256",
+                 "--sets", f"{TEXT_SETS[0]},face", "--out", str(out)]) == 0
+    assert main(["leaderboard", "import", str(out.parent), "--store", str(store_file)]) == 0
+    assert "added" in capsys.readouterr().out
+    with Store(store_file) as store:
+        frame = flatten(store.results()).set_index("adapter")
+    assert len(frame) == 5
+    row = frame.loc["mytok"]
+    assert row["text backend"] == "tokbench-official" and row["face backend"] == "tokbench-official"
+    assert (row["F-Sim s"], row["F-Sim m"], row["F-Sim l"]) == (0.25, 0.6, 0.9)  # (0.3 + 0.2) / 2, 0.6, 0.9
+    assert row["T-ACC"] == 0.5

@@ -29,6 +29,7 @@ def zip_folder(folder: Path, prefix: str = "") -> bytes:
 
 
 def zip_with(name: str, data: bytes, *, symlink: bool = False) -> bytes:
+    """A zip with one entry (deflated), optionally marked as a symbolic link."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         info = zipfile.ZipInfo(name)
@@ -70,6 +71,8 @@ def test_zip_slip_names_are_rejected(name: str, tmp_path: Path) -> None:
     ("crops/a/w1.orig.png", b"/etc/passwd", True, "symbolic link"),
     ("model.pkl", b"\x80\x04K\x01.", False, "not part of a run folder"),
     ("crops/a/w1.orig.png", b"GIF89a not a png", False, "not a PNG"),
+    ("crops/a/w1.orig.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + (100_000).to_bytes(4, "big") * 2 + b"\x08\x02",
+     False, "100000x100000 pixels"),
     ("records.jsonl", b"\x00" * (30 * 1024 * 1024), False, "zip bomb"),
 ])
 def test_bad_bundle_entries_are_rejected(name: str, data: bytes, symlink: bool, message: str) -> None:

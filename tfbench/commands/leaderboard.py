@@ -79,6 +79,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def serve(args: argparse.Namespace) -> int:
     from tfbench.errors import TfbenchError
     from tfbench.leaderboard.context import STORE_ENV
+    from tfbench.leaderboard.submissions import MAX_BUNDLE_BYTES
 
     if not 1 <= args.port <= 65535:
         raise TfbenchError(f"--port must be 1-65535, got {args.port}")
@@ -90,7 +91,8 @@ def serve(args: argparse.Namespace) -> int:
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
                "--server.port", str(args.port), "--server.address", args.address,
                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-               "--client.toolbarMode", "viewer"]
+               "--client.toolbarMode", "viewer",
+               "--server.maxUploadSize", str(max(1, MAX_BUNDLE_BYTES // 2**20))]
     print(f"tfbench leaderboard: serving {path} on http://{args.address}:{args.port}", flush=True)
     env = {**os.environ, STORE_ENV: str(path)}
     if os.name == "posix":  # become the server, so stopping this process stops it
