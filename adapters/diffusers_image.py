@@ -77,6 +77,10 @@ class DiffusersImageAdapter(TorchAutoencoderAdapter):
                                                                    low_cpu_mem_usage=fast_init)
         except (OSError, ValueError, RuntimeError) as exc:
             raise TfbenchError(f"cannot load {class_name} from {folder}: {str(exc).splitlines()[0][:300]}") from exc
+        requested = self.dtype
+        if self.dtype == require_torch().float16 and getattr(model.config, "force_upcast", False):
+            self.dtype = require_torch().float32  # as diffusers pipelines do: this VAE overflows in fp16
+            model = model.to(self.dtype)
         self.model = model.to(self.device).eval()
         for flag, method in ((tiling, "enable_tiling"), (slicing, "enable_slicing")):
             if flag:
@@ -98,6 +102,7 @@ class DiffusersImageAdapter(TorchAutoencoderAdapter):
             codebook_size=int(cfg.num_vq_embeddings) if self.info.kind == "discrete" else None,
             description=f"{class_name} {pretrained}{'/' + subfolder if subfolder else ''}"
                         f"{'@' + revision if revision else ''} ({dtype_name(self.dtype)}"
+                        f"{', fp16 requested but config force_upcast' if requested != self.dtype else ''}"
                         f"{', tiled' if tiling else ''}{', sliced' if slicing else ''})",
         )
 

@@ -28,6 +28,7 @@ class Latent:
 
     tensor: Any  # torch.Tensor, on the model's device
     size: tuple[int, int]  # input (H, W) before padding
+    from_encode: bool = False  # made by this adapter's encode(): decode skips the code-range check (a host sync)
 
 
 class TorchAutoencoderAdapter(Adapter):
@@ -42,6 +43,10 @@ class TorchAutoencoderAdapter(Adapter):
             raise AdapterArgumentError(f"batch_size must be a positive integer, got {batch_size!r}")
         self.max_batch_size = batch_size
         self.model: Any = None
+        if self.device.type == "cuda":  # the same run twice gives the same numbers
+            torch = require_torch()
+            torch.backends.cudnn.benchmark = False
+            torch.backends.cudnn.deterministic = True
 
     # --- subclass hooks (tensors on the device, model's own range, padded to the compression factor)
     def _encode(self, x: Any) -> Any:
@@ -81,9 +86,10 @@ class TorchAutoencoderAdapter(Adapter):
                 f"{tuple(x.shape)} input, but the declared conventions (spatial compression "
                 f"{self.info.spatial_compression}, latent channels {self.info.latent_channels}) give {want}; "
                 f"the model's config does not match its weights or the adapter's family")
-        return Latent(z, size)
+        return Latent(z, size, from_encode=True)
 
     def _accept(self, latent: Any) -> Latent:
+        """Check a latent before decoding; codes from outside encode() are range-checked (one host sync)."""
         torch = require_torch()
         if isinstance(latent, np.ndarray):
             latent = torch.from_numpy(latent)
@@ -103,10 +109,11 @@ class TorchAutoencoderAdapter(Adapter):
             raise AdapterError(
                 f"{self.spec or self.info.family}: cannot decode a latent of shape {tuple(z.shape)}; expected {want} "
                 f"with h, w >= image size / {f} (the latent must come from this adapter's encode())")
-        if self.discrete and (z.is_floating_point() or int(z.min()) < 0 or int(z.max()) >= int(self.info.codebook_size or 0)):
+        if self.discrete and not latent.from_encode and (
+                z.is_floating_point() or int(z.min()) < 0 or int(z.max()) >= int(self.info.codebook_size or 0)):
             raise AdapterError(f"{self.spec or self.info.family}: codes must be integers in "
                                f"[0, {self.info.codebook_size}) (the codebook size)")
-        return Latent(z.to(self.device), latent.size)
+        return Latent(z.to(self.device), latent.size, latent.from_encode)
 
     def decode(self, latent: Any) -> np.ndarray:
         torch = require_torch()

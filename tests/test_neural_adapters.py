@@ -299,6 +299,14 @@ def test_tae_8bit_latents_are_uint8_codes_counted_at_8_bits(built, tmp_path_fact
         create_adapter(case.spec + ",latent_bits=4")
 
 
+def test_fp16_on_a_force_upcast_vae_computes_in_fp32_as_diffusers_pipelines_do(built, tmp_path_factory):
+    case = get_case("diffusers-kl", built, tmp_path_factory)  # AutoencoderKL configs default to force_upcast
+    adapter = create_adapter(case.spec + ",dtype=fp16")
+    assert adapter.model.dtype == torch.float32 and "fp16 requested but config force_upcast" in adapter.info.description
+    tiny = create_adapter(get_case("diffusers-tiny", built, tmp_path_factory).spec + ",dtype=fp16")
+    assert tiny.model.dtype == torch.float16  # AutoencoderTiny does not ask for it
+
+
 def test_taming_checkpoint_loads_without_running_its_pickled_objects(built, tmp_path_factory):
     case = get_case("taming-vqgan", built, tmp_path_factory)
     create_adapter(case.spec)
@@ -331,6 +339,8 @@ def test_latent_of_the_wrong_shape_is_refused(built, tmp_path_factory):
     vq = create_adapter(get_case("diffusers-vq", built, tmp_path_factory).spec)
     with pytest.raises(AdapterError, match=r"codes must be integers in \[0, 32\)"):
         vq.decode(torch.full((1, 4, 4), 40))
+    with pytest.raises(AdapterError, match=r"codes must be integers"):
+        vq.decode(Latent(torch.zeros(1, 4, 4), (8, 8)))  # float "codes"
 
 
 def test_missing_checkpoints_and_folders(tmp_path):
