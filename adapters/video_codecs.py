@@ -124,6 +124,11 @@ class H264Adapter(VideoCodecAdapter):
                        license="GPL-2.0 (x264)")
     encoder, decoder = "libx264", "h264"
 
+    def _options(self) -> dict[str, str]:
+        # cpu-independent: x264's own switch for exact reproducibility; without it this build's SIMD paths gave a
+        # different stream on most runs of the same real footage (mbtree/AQ), so scores drifted between runs
+        return {**super()._options(), "x264-params": "cpu-independent=1"}
+
 
 class H265Adapter(VideoCodecAdapter):
     info = AdapterInfo(family="h265", kind="codec", modality="video", frame_rule=None,

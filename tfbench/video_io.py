@@ -136,7 +136,10 @@ def write_video(path: Path, frames: Iterable[np.ndarray], fps: float = 25.0, cod
                 stream = container.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
                 stream.width, stream.height, stream.pix_fmt = w, h, pix_fmt
                 # one encoder thread, set through the option the encoder reads: the output is the same on every run
-                stream.options = {"threads": "1", **(options if options is not None else {"crf": "12", "preset": "medium"})}
+                opts = {"threads": "1", **(options if options is not None else {"crf": "12", "preset": "medium"})}
+                if codec == "libx264":  # x264's switch for bit-exact output (see adapters/video_codecs.py)
+                    opts["x264-params"] = ":".join(filter(None, [opts.get("x264-params"), "cpu-independent=1"]))
+                stream.options = opts
                 stream.codec_context.thread_count = 1
             container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
             n += 1
