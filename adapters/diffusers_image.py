@@ -64,6 +64,8 @@ class DiffusersImageAdapter(TorchAutoencoderAdapter):
         if not isinstance(pretrained, str) or not pretrained:
             raise AdapterArgumentError(f"{self.info.family}: pretrained= must name a hub id or a local folder")
         folder = resolve_hub_folder(pretrained, revision=revision, subfolder=subfolder)
+        if subfolder is None and not (folder / "config.json").is_file() and (folder / "vae" / "config.json").is_file():
+            folder = folder / "vae"  # a local pipeline folder: its VAE
         class_name = read_class_name(folder)
         if class_name not in self.classes:
             other = CLASS_FAMILY.get(class_name)

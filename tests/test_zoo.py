@@ -40,6 +40,8 @@ def test_a_local_folder_overrides_the_preset_download(tmp_path):
     adapter = create_adapter(f"flux1-vae:pretrained={tmp_path / 'flux1'}")
     assert adapter.info.family == "diffusers-kl" and adapter.info.latent_channels == 16
     assert adapter.info.description.startswith(f"AutoencoderKL {tmp_path / 'flux1'}/vae")
+    plain = create_adapter(f"diffusers-kl:pretrained={tmp_path / 'flux1'}")  # a local pipeline folder: vae/ is found
+    assert plain.info.latent_channels == 16
 
 
 def test_adapters_listing_shows_nominal_compression(capsys):
