@@ -29,6 +29,7 @@ from tfbench.buckets import FACE_EDGES, NATIVE_EDGES_FROM, TEXT_EDGES, face_rati
 from tfbench.errors import ManifestError
 
 SCHEMA = "tfbench.suite/1"
+MAX_SIDE = 1 << 20  # pixels; larger sides are a typo, not an image
 
 
 @dataclass(frozen=True)
@@ -103,12 +104,27 @@ class _Ctx:
         return ManifestError(f"{self.source}: {where}: {what}")
 
 
+def _finite(v: int | float) -> bool:
+    try:
+        return math.isfinite(v)
+    except OverflowError:  # an integer beyond float range
+        return False
+
+
+def _list(ctx: _Ctx, where: str, value: Any) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ctx.fail(where, f"expected a list, got {type(value).__name__}")
+    return value
+
+
 def _number_list(ctx: _Ctx, where: str, value: Any, n: int) -> list[float]:
     if not isinstance(value, (list, tuple)) or len(value) != n:
         raise ctx.fail(where, f"expected a list of {n} numbers, got {value!r:.80}")
     out = []
     for v in value:
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not _finite(v):
             raise ctx.fail(where, f"expected finite numbers, got {v!r}")
         out.append(float(v))
     return out
@@ -149,7 +165,7 @@ def _word(ctx: _Ctx, where: str, raw: Any, width: int, height: int) -> Word:
     ratio = raw.get("ratio")
     if ratio is None:
         ratio = text_ratio(box[2] - box[0], box[3] - box[1], len(text), width)
-    elif isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not ratio > 0:
+    elif isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not _finite(ratio) or not ratio > 0:
         raise ctx.fail(f"{where}.ratio", f"expected a positive number, got {ratio!r}")
     return Word(text=text, box=tuple(box), ratio=float(ratio), polygon=polygon)
 
@@ -171,7 +187,7 @@ def _face(ctx: _Ctx, where: str, raw: Any, width: int, height: int) -> Face:
     ratio = raw.get("ratio")
     if ratio is None:
         ratio = face_ratio(box[2] - box[0], box[3] - box[1], width)
-    elif isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not ratio > 0:
+    elif isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not _finite(ratio) or not ratio > 0:
         raise ctx.fail(f"{where}.ratio", f"expected a positive number, got {ratio!r}")
     groups = raw.get("groups") or {}
     if not isinstance(groups, dict):
@@ -187,15 +203,15 @@ def _image(ctx: _Ctx, i: int, raw: Any) -> ImageRecord:
     file = raw.get("file")
     if not isinstance(file, str) or not file:
         raise ctx.fail(f"{where}.file", "missing image path")
-    if Path(file).is_absolute() or ".." in Path(file).parts:
+    if "\x00" in file or Path(file).is_absolute() or ".." in Path(file).parts:
         raise ctx.fail(f"{where}.file", f"{file!r} must be relative to the data root, without '..'")
     for key in ("width", "height"):
         v = raw.get(key)
-        if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-            raise ctx.fail(f"{where}.{key}", f"expected a positive integer, got {v!r}")
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 < v <= MAX_SIDE:
+            raise ctx.fail(f"{where}.{key}", f"expected a positive integer up to {MAX_SIDE}, got {v!r:.40}")
     w, h = raw["width"], raw["height"]
-    words = tuple(_word(ctx, f"{where}.words[{j}]", x, w, h) for j, x in enumerate(raw.get("words") or []))
-    faces = tuple(_face(ctx, f"{where}.faces[{j}]", x, w, h) for j, x in enumerate(raw.get("faces") or []))
+    words = tuple(_word(ctx, f"{where}.words[{j}]", x, w, h) for j, x in enumerate(_list(ctx, f"{where}.words", raw.get("words"))))
+    faces = tuple(_face(ctx, f"{where}.faces[{j}]", x, w, h) for j, x in enumerate(_list(ctx, f"{where}.faces", raw.get("faces"))))
     sha = raw.get("sha256")
     if sha is not None and (not isinstance(sha, str) or len(sha) != 64):
         raise ctx.fail(f"{where}.sha256", f"expected 64 hex characters, got {sha!r}")
@@ -236,10 +252,15 @@ def parse_suite(data: Any, root: Path, source: str = "<manifest>") -> Suite:
             raise ctx.fail(f"images[{i}].id", f"duplicate id {rec.id!r}")
         seen.add(rec.id)
     buckets = data.get("buckets") or {}
+    if not isinstance(buckets, dict):
+        raise ctx.fail("buckets", "expected {\"text\": {resolution: [e0, e1, e2, e3]}, \"face\": {...}}")
+    resolutions = _list(ctx, "resolutions", data.get("resolutions", ["256", "512", "1024", "native"]))
+    if not all(isinstance(r, (str, int)) and not isinstance(r, bool) for r in resolutions):
+        raise ctx.fail("resolutions", f"expected resolution names such as \"256\" or \"native\", got {resolutions!r:.80}")
     return Suite(
         name=str(data["name"]), version=str(data["version"]), modality=str(data.get("modality", "image")),
         images=images, root=root,
-        resolutions=[str(r) for r in data.get("resolutions", ["256", "512", "1024", "native"])],
+        resolutions=[str(r) for r in resolutions],
         text_edges=_edges(ctx, buckets.get("text"), TEXT_EDGES, "text"),
         face_edges=_edges(ctx, buckets.get("face"), FACE_EDGES, "face"),
         license=str(data.get("license", "")), citation=str(data.get("citation", "")),
@@ -256,6 +277,8 @@ def load_suite_file(path: Path, data_root: Path | None = None) -> Suite:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ManifestError(f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+    except UnicodeDecodeError as exc:
+        raise ManifestError(f"{path}: not UTF-8 text (byte {exc.start}); save the manifest as UTF-8 JSON") from exc
     suite = parse_suite(data, Path(data_root) if data_root else path.parent, source=str(path))
     suite.source = path
     return suite

@@ -10,6 +10,7 @@ metrics equal those of a single-process run exactly (aggregation is order indepe
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,9 +93,10 @@ def _shard_records(run: ShardRun, results: dict[str, Any]) -> list[dict[str, Any
     if foreign:
         raise MergeError(f"{run.path}: image {foreign[0]!r} does not belong to shard {run.shard.label}; "
                          f"this folder holds records of another sharding: delete it and rerun the shard")
-    if len(latest) != int((results.get("counts") or {}).get("images", -1)):
+    counted = results.get("counts", {}).get("images") if isinstance(results.get("counts"), dict) else None
+    if counted != len(latest):
         raise MergeError(f"{run.path}: records.jsonl has {len(latest)} images but results.json counted "
-                         f"{(results.get('counts') or {}).get('images')}; the shard is being (re)run: let it finish")
+                         f"{counted!r}; the shard is being (re)run (let it finish) or its files were edited")
     return list(latest.values())
 
 
@@ -107,13 +109,23 @@ def _same(runs: list[ShardRun], results: list[dict[str, Any]], key: str) -> Any:
     return first
 
 
+def _number(value: Any) -> float:
+    """A budget figure, or 0 when a shard's results.json holds something else there (budgets are informative)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0.0
+    try:
+        return float(value) if math.isfinite(value) else 0.0
+    except OverflowError:
+        return 0.0
+
+
 def _budget(results: list[dict[str, Any]]) -> dict[str, Any]:
-    budgets = [r.get("budget") or {} for r in results]
+    budgets = [r["budget"] if isinstance(r.get("budget"), dict) else {} for r in results]
     stages: dict[str, float] = {}
     for b in budgets:
-        for k, v in (b.get("stages") or {}).items():
-            stages[k] = round(stages.get(k, 0.0) + float(v), 4)
-    num = lambda key: [float(b.get(key) or 0) for b in budgets]  # noqa: E731
+        for k, v in (b["stages"] if isinstance(b.get("stages"), dict) else {}).items():
+            stages[k] = round(stages.get(k, 0.0) + _number(v), 4)
+    num = lambda key: [_number(b.get(key)) for b in budgets]  # noqa: E731
     return {"wall_s": max(num("wall_s")), "wall_s_sum": round(sum(num("wall_s")), 3),
             "peak_rss_mb": max(num("peak_rss_mb")), "device": budgets[0].get("device"),
             "images_evaluated": int(sum(num("images_evaluated"))), "images_resumed": int(sum(num("images_resumed"))),

@@ -14,6 +14,10 @@ from typing import Any, Iterator
 from tfbench.errors import ResultsError
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed in a record (tfbench writes strict JSON)")
+
+
 def read_records(path: Path, repair: bool = False) -> list[dict[str, Any]]:
     """All complete records of a journal, in order; ``repair`` truncates a torn last line."""
     path = Path(path)
@@ -33,11 +37,13 @@ def read_records(path: Path, repair: bool = False) -> list[dict[str, Any]]:
             good_end = end
             continue
         try:
-            rec = json.loads(text)
-        except json.JSONDecodeError as exc:
+            rec = json.loads(text, parse_constant=_no_constant)
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, NaN/Infinity
             if end == len(raw):
                 break
-            raise ResultsError(f"{path}: line {len(records) + 1} is not valid JSON ({exc.msg}); "
+            why = exc.msg if isinstance(exc, json.JSONDecodeError) else (
+                f"not UTF-8: {exc.reason}" if isinstance(exc, UnicodeDecodeError) else str(exc))
+            raise ResultsError(f"{path}: line {len(records) + 1} is not valid JSON ({why}); "
                                f"the journal is damaged in the middle: delete that line or the file") from exc
         if not isinstance(rec, dict) or "image" not in rec:
             raise ResultsError(f"{path}: line {len(records) + 1} is not a tfbench record (no `image` field)")

@@ -140,6 +140,8 @@ def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
 
 def _import_target(target: str, what: str) -> Any:
     module_name, _, attr = target.partition(":")
+    if not all(part.isidentifier() for part in module_name.split(".")):
+        raise UnknownNameError(f"{what}: {module_name!r} is not a module path (example: python:mypkg.mymodule:MyAdapter)")
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:

@@ -56,9 +56,8 @@ def text_table(results: Sequence[dict[str, Any]]) -> str:
     for r in rows:
         lines.append("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
     first = results[0]
-    suite = _get(first, "suite") or {}
-    n = _get(first, "metrics", "text", "n") or {}
-    nf = _get(first, "metrics", "face", "n") or {}
+    suite, n, nf = (v if isinstance(v, dict) else {} for v in (
+        _get(first, "suite"), _get(first, "metrics", "text", "n"), _get(first, "metrics", "face", "n")))
     lines.append("")
     lines.append(f"suite {suite.get('name')} v{suite.get('version')}; counted words s/m/l = "
                  f"{n.get('small')}/{n.get('medium')}/{n.get('large')}, faces s/m/l = "

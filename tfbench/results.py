@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import subprocess
 from pathlib import Path
 from typing import Any, Iterable
@@ -84,6 +85,57 @@ def _face_groups(faces: list[dict[str, Any]], edges: tuple[float, ...]) -> dict[
     return out
 
 
+def _real(value: Any, finite: bool = True) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(value)) or not finite
+    except OverflowError:
+        return False
+
+
+def _record_problem(rec: dict[str, Any]) -> str | None:
+    """What makes a journal record unusable for aggregation (None when it is well formed)."""
+    if rec.get("status") != "ok":
+        bad = [k for k in ("n_words", "n_faces") if k in rec and not (isinstance(rec[k], int) and rec[k] >= 0)]
+        return f"`{bad[0]}` is not a count" if bad else None
+    if rec.get("subset") is not None and not isinstance(rec["subset"], str):
+        return "`subset` is not text"
+    for kind, names in (("words", TEXT_METRICS), ("faces", FACE_METRICS)):
+        items = rec.get(kind, [])
+        if not isinstance(items, list) or not all(isinstance(x, dict) for x in items):
+            return f"`{kind}` is not a list of objects"
+        for x in items:
+            if x.get("skipped"):
+                continue
+            if not _real(x.get("ratio"), finite=False):
+                return f"a {kind[:-1]} has no numeric `ratio`"
+            bad = [n for n in names if x.get(n) is not None and not _real(x[n])]
+            if bad:
+                return f"a {kind[:-1]}'s `{bad[0]}` is {x[bad[0]]!r}, not a finite number"
+    comp = rec.get("compression")
+    if comp is None:
+        return None
+    if not isinstance(comp, dict):
+        return "`compression` is not an object"
+    bad = [k for k in ("bits_per_pixel", "tokens") if comp.get(k) is not None and not _real(comp[k])]
+    if bad:
+        return f"`compression.{bad[0]}` is not a finite number"
+    shape = comp.get("latent_shape")
+    if shape is not None and not (isinstance(shape, (list, tuple)) and all(isinstance(d, int) for d in shape)):
+        return "`compression.latent_shape` is not a list of integers"
+    if comp.get("bpp_basis") is not None and not isinstance(comp["bpp_basis"], str):
+        return "`compression.bpp_basis` is not text"
+    return None
+
+
+def _check_record(rec: dict[str, Any]) -> None:
+    problem = _record_problem(rec)
+    if problem:
+        raise ResultsError(f"the record of image {rec.get('image')!r} is malformed: {problem}; delete its line "
+                           f"from the run's records.jsonl and rerun the same command to redo that image")
+
+
 def aggregate_records(records: Iterable[dict[str, Any]], text_edges: tuple[float, ...],
                       face_edges: tuple[float, ...]) -> dict[str, Any]:
     """Records (latest per image) -> {metrics, subsets, failures, counts, compression}.
@@ -98,6 +150,7 @@ def aggregate_records(records: Iterable[dict[str, Any]], text_edges: tuple[float
     bpp, tokens = [], []
     shapes, bases = set(), set()  # reported when every image agrees (fixed-size protocol runs do)
     for rec in records:
+        _check_record(rec)
         if rec.get("status") != "ok":
             failures["images"] += 1
             failures["words"] += int(rec.get("n_words", 0))
