@@ -27,7 +27,8 @@ import numpy as np
 from tfbench.budget import StageTimer
 from tfbench.errors import AdapterError, ImageLoadError, TfbenchError
 from tfbench.manifest import ImageRecord, Suite
-from tfbench.pipeline import _batches, _error_record, _load, finish_run, plan_run, reconstruct, score_faces, score_words
+from tfbench.pipeline import (_batches, _error_record, _load, batch_size_for, finish_run, plan_run, reconstruct,
+                              score_faces, score_words)
 from tfbench.protocol import Adapter
 from tfbench.records import RecordWriter, write_json_atomic
 from tfbench.resize import parse_resolution
@@ -220,7 +221,7 @@ def evaluate_ray(suite: Suite, adapter: Adapter, resolution: str, out_root: Path
     stages: dict[str, float] = {}
     backends: dict[str, Any] | None = None
     if plan.todo:
-        size = max(1, min(batch_size or adapter.max_batch_size, adapter.max_batch_size))
+        size = batch_size_for(adapter, batch_size, plan.target)
         batches = [json.dumps([r.id for r in b]) for b in _batches(plan.todo, size, plan.target)]
         ds = _dataset(ray, batches, suite, adapter, resolution, score_all, options)
         with RecordWriter(plan.journal) as writer, _small_blocks(ray):
