@@ -53,9 +53,10 @@ def _read_class_name(folder: Path) -> str | None:
 def _factors(vae: Any, cls: str) -> tuple[int, int]:
     """(temporal, spatial) compression of a loaded model."""
     cfg = vae.config
-    t = getattr(vae, "temporal_compression_ratio", None) or cfg.get("temporal_compression_ratio") \
+    own = vars(vae)  # LTX-Video sets the ratios as attributes; the others keep them in config (getattr would warn)
+    t = own.get("temporal_compression_ratio") or cfg.get("temporal_compression_ratio") \
         or cfg.get("scale_factor_temporal") or VIDEO_VAES[cls][0]
-    s = getattr(vae, "spatial_compression_ratio", None) or cfg.get("spatial_compression_ratio") \
+    s = own.get("spatial_compression_ratio") or cfg.get("spatial_compression_ratio") \
         or cfg.get("scale_factor_spatial")
     if not s and cfg.get("block_out_channels"):  # CogVideoX: one 2x downsampling between blocks
         s = 2 ** (len(cfg["block_out_channels"]) - 1)
