@@ -121,3 +121,16 @@ def test_user_annotation_for_a_missing_frame(face_clip, tmp_path):
     (tmp_path / "ann.json").write_text(json.dumps({"annotations": [{"frame": 4, "faces": []}]}))
     with pytest.raises(ManifestError, match=r"ann.json: annotations\[0\].frame: frame 4 does not exist: the clip has 4 frames"):
         import_clip(face_clip, tmp_path / "suite", annotations=tmp_path / "ann.json")
+
+
+def test_cli_imports_tokbench_video_and_runs_it(tmp_path, capsys):
+    from tfbench.cli import main
+
+    root = _tokbench(tmp_path)
+    assert main(["data", "import", "tokbench-video", str(root)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    out = tmp_path / "runs"
+    assert main(["run", "--suite", str(root / "tokbench-video.json"), "-a", "vp9:crf=40", "-r", "480", "--out", str(out),
+                 "--score-all", "--no-progress", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)[0]
+    assert r["suite"]["name"] == "tokbench-video" and r["suite"]["modality"] == "video" and r["counts"]["clips"] == 3

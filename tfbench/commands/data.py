@@ -42,6 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--name", default=None, help="suite name (default: the folder's name)")
     f.add_argument("--min-iou", type=float, default=0.3, help="IoU a detection needs to give a face its landmarks")
     f.set_defaults(func=import_folder)
+    from tfbench.commands.video import register_import_kinds
+
+    register_import_kinds(kinds)  # video suites: `clip`, `tokbench-video`
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
     imp.set_defaults(func=lambda args: (imp.print_help(), 2)[1])
 

@@ -75,7 +75,13 @@ def _temporal_lines(results: list[dict[str, Any]]) -> str:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("video", help="import a video clip or the TokBench video sets as a video suite")
     verbs = p.add_subparsers(dest="video_command", metavar="ACTION")
-    c = verbs.add_parser("import-clip", help="a clip (+ optional per-frame annotations) -> a video suite manifest",
+    register_import_kinds(verbs, prefix="import-")
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def register_import_kinds(kinds: argparse._SubParsersAction, prefix: str = "") -> None:
+    """The video importers, as `tfbench video import-clip|import-tokbench` and `tfbench data import clip|tokbench-video`."""
+    c = kinds.add_parser(f"{prefix}clip", help="a video clip (+ optional per-frame annotations) -> a video suite manifest",
                          description="Without --annotations, faces are detected with YuNet on every --every-th frame "
                                      "and linked into tracks. Annotation JSON: {\"annotations\": [{\"frame\": N (0-based), "
                                      "\"words\": [{\"text\", \"box\"}], \"faces\": [{\"box\", \"landmarks\"?}]}]}; faces "
@@ -88,12 +94,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--min-iou", type=float, default=0.3, help="IoU a detection needs to give a face its landmarks")
     c.add_argument("--name", default=None, help="suite name (default: the clip's file name)")
     c.set_defaults(func=_import_clip)
-    t = verbs.add_parser("import-tokbench", help="TokBench video_annotations/ + videos -> tokbench-video manifest")
+    t = kinds.add_parser("import-tokbench" if prefix else "tokbench-video",
+                         help="TokBench video_annotations/ + videos -> tokbench-video manifest")
     t.add_argument("dir", metavar="DIR")
     t.add_argument("--videos", default=None, help="folder holding the clips (default: DIR/videos)")
     t.add_argument("--out", default=None, help="manifest path (default: DIR/tokbench-video.json)")
     t.set_defaults(func=_import_tokbench)
-    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
 def _import_clip(args: argparse.Namespace) -> int:
