@@ -5,14 +5,14 @@ from pathlib import Path
 
 import streamlit as st
 
-PAGES = Path(__file__).resolve().parent / "pages"
+VIEWS = Path(__file__).resolve().parent / "views"  # not `pages/`, which Streamlit would list on its own
 
 st.set_page_config(page_title="tfbench leaderboard", layout="wide")
 navigation = st.navigation([
-    st.Page(str(PAGES / "table.py"), title="Leaderboard", url_path="leaderboard", default=True),
-    st.Page(str(PAGES / "model.py"), title="Model", url_path="model"),
-    st.Page(str(PAGES / "compression.py"), title="Compression", url_path="compression"),
-    st.Page(str(PAGES / "crops.py"), title="Crops viewer", url_path="crops"),
-    st.Page(str(PAGES / "submit.py"), title="Submit", url_path="submit"),
+    st.Page(str(VIEWS / "table.py"), title="Leaderboard", url_path="leaderboard", default=True),
+    st.Page(str(VIEWS / "model.py"), title="Model", url_path="model"),
+    st.Page(str(VIEWS / "compression.py"), title="Compression", url_path="compression"),
+    st.Page(str(VIEWS / "crops.py"), title="Crops viewer", url_path="crops"),
+    st.Page(str(VIEWS / "submit.py"), title="Submit", url_path="submit"),
 ])
 navigation.run()

@@ -20,7 +20,7 @@ def page(store_file: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("TFBENCH_LEADERBOARD_STORE", str(store_file))
 
     def run(name: str) -> AppTest:
-        at = AppTest.from_file(str(APP / "pages" / f"{name}.py"), default_timeout=60).run()
+        at = AppTest.from_file(str(APP / "views" / f"{name}.py"), default_timeout=60).run()
         assert not at.exception, [e.value for e in at.exception]
         return at
 
@@ -148,5 +148,5 @@ def test_app_entry_point_serves_the_leaderboard_first(store_file: Path, monkeypa
     at = AppTest.from_file(str(APP / "app.py"), default_timeout=60).run()
     assert not at.exception
     assert at.title[0].value == "tfbench leaderboard" and len(rows(at)) == 4
-    at.switch_page(str(APP / "pages" / "model.py")).run()
+    at.switch_page(str(APP / "views" / "model.py")).run()
     assert not at.exception and at.title[0].value == "Model"

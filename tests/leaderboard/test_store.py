@@ -149,7 +149,7 @@ def test_concurrent_import_and_page_view_do_not_corrupt_the_store(runs: Path, tm
     pages = 0
     deadline = time.monotonic() + 120
     while writer.is_alive() and time.monotonic() < deadline:
-        at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "leaderboard" / "pages" / "table.py"),
+        at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "leaderboard" / "views" / "table.py"),
                                default_timeout=60).run()
         assert not at.exception
         assert len(at.dataframe[0].value) == len(RUNS)

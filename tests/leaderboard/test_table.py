@@ -15,7 +15,7 @@ from tfbench.leaderboard.plots import pareto_front
 from tfbench.leaderboard.store import Store
 from tfbench.leaderboard.table import Filters, apply_filters, flatten, sort_table, to_csv, to_markdown
 
-PAGES = Path(__file__).resolve().parents[2] / "leaderboard" / "pages"
+PAGES = Path(__file__).resolve().parents[2] / "leaderboard" / "views"
 
 
 def test_modality_and_face_filters(runs: Path, tmp_path: Path) -> None:

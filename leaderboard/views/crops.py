@@ -12,7 +12,9 @@ with open_store() as store:
         st.info(f"No row in {store_path()} has crops: run with `tfbench run --keep-crops` and import the run folder.")
         st.stop()
     labels = {row_label(r): r for r in rows}
-    chosen = labels[st.selectbox("Row", list(labels), key="row")]
+    t_acc = [((r["metrics"].get("text") or {}).get("t_acc") or {}).get("mean") for r in rows]
+    worst = min(range(len(rows)), key=lambda k: 2.0 if t_acc[k] is None else t_acc[k])  # most misreads first
+    chosen = labels[st.selectbox("Row", list(labels), index=worst, key="row")]
     left, right = st.columns(2)
     kind = left.radio("Instances", ["text", "face"], horizontal=True, key="kind")
     count = right.slider("How many (worst first)", 1, 60, 12, key="count")
