@@ -79,6 +79,14 @@ def test_served_leaderboard_renders_the_table_in_chromium(store_file: Path, tmp_
         assert first_column[0] == "identity"  # sorted by T-ACC: identity reads every word
         assert header[:5] == ["adapter", "res", "bpp", "T-ACC s", "T-ACC m"]
         assert (ARTIFACTS / "leaderboard.png").stat().st_size > 10_000
+
+        # a deep link opens that page inside the app's navigation (titles, not file names)
+        driver.get(f"http://127.0.0.1:{port}/compression")
+        WebDriverWait(driver, 60).until(lambda d: any(
+            h.text == "Compression" for h in d.find_elements(By.CSS_SELECTOR, '[data-testid="stMainBlockContainer"] h1')))
+        nav = [a.text for a in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stSidebarNav"] a')]
+        assert nav == ["Leaderboard", "Model", "Compression", "Crops viewer", "Submit"]
+        driver.save_screenshot(str(ARTIFACTS / "leaderboard-compression.png"))
     finally:
         if driver is not None:
             driver.quit()
