@@ -60,10 +60,11 @@ MIGRATIONS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class ImportOutcome:
-    status: str  # "added" | "updated" | "unchanged"
+    status: str  # "added" | "updated" | "unchanged" | "skipped" (then result_id is 0 and `note` says why)
     result_id: int
     key: RowKey
     instances: int
+    note: str = ""
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,22 @@ def test_results_of_other_metric_backends_get_their_own_row(runs: Path, tmp_path
         assert sorted(flatten(store.results())["face backend"].str.split(" ").str[0]) == ["arcface", "sface"]
 
 
+def test_shard_results_are_skipped_not_mixed_into_the_run_row(runs: Path, tmp_path: Path) -> None:
+    folder = run_folder(runs, "identity", "256")
+    shard = folder / "shard-1-of-2"
+    shard.mkdir()
+    data = json.loads((folder / "results.json").read_text())
+    data["config"]["shard"] = "1/2"
+    data["metrics"]["text"]["t_acc"]["mean"] = 0.25
+    (shard / "results.json").write_text(json.dumps(data))
+    with Store(tmp_path / "s.sqlite") as store:
+        outcomes = import_paths(store, [runs])
+        assert sorted(o.status for o in outcomes) == ["added"] * len(RUNS) + ["skipped"]
+        assert "shard 1/2" in next(o.note for o in outcomes if o.status == "skipped")
+        frame = flatten(store.results())
+        assert store.count() == len(RUNS) and frame.query("adapter == 'identity'")["T-ACC"].tolist() == [1.0]
+
+
 def test_crop_pairs_are_stored_and_listed_worst_first(run_root: Path, store_file: Path) -> None:
     folder = run_folder(run_root, "jpeg:quality=5", "256")
     with Store(store_file) as store:

@@ -117,7 +117,10 @@ def import_runs(args: argparse.Namespace) -> int:
 
     with _open(args) as store:
         for outcome in import_paths(store, args.paths):
-            print(f"{outcome.status:9s} #{outcome.result_id} {outcome.key.label()} ({outcome.instances} instances)")
+            if outcome.status == "skipped":
+                print(f"skipped    {outcome.key.label()}: {outcome.note}")
+            else:
+                print(f"{outcome.status:9s} #{outcome.result_id} {outcome.key.label()} ({outcome.instances} instances)")
         print(f"{store.count()} rows in {store.path}")
     return 0
 
