@@ -13,6 +13,7 @@ import json
 import re
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,7 +70,7 @@ def _entry_name(info: zipfile.ZipInfo) -> str:
 class Bundle:
     """A validated zip of one run folder's records.jsonl and crops/, kept in memory."""
 
-    raw: bytes
+    zf: zipfile.ZipFile  # open on the bytes in memory
     names: dict[str, zipfile.ZipInfo]  # relative name (common top folder stripped) -> entry
 
     def read(self, rel: str) -> bytes | None:
@@ -77,8 +78,11 @@ class Bundle:
         if info is None:
             return None
         limit = MAX_RECORDS_BYTES if rel == "records.jsonl" else MAX_CROP_BYTES
-        with zipfile.ZipFile(io.BytesIO(self.raw)) as zf, zf.open(info) as f:
-            data = f.read(limit + 1)  # never trust the declared size alone
+        try:
+            with self.zf.open(info) as f:
+                data = f.read(limit + 1)  # never trust the declared size alone
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+            raise SubmissionError(f"zip entry {info.filename!r} cannot be read ({exc})") from exc
         if len(data) > limit:
             raise SubmissionError(f"zip entry {info.filename!r} is larger than its limit ({limit:,} bytes)")
         return data
@@ -107,31 +111,39 @@ def parse_bundle(raw: bytes, name: str = "bundle.zip") -> Bundle:
         zf = zipfile.ZipFile(io.BytesIO(raw))
     except zipfile.BadZipFile as exc:
         raise SubmissionError(f"{name} is not a zip file ({exc})") from exc
-    with zf:
-        infos = zf.infolist()
-        if len(infos) > MAX_BUNDLE_ENTRIES:
-            raise SubmissionError(f"{name} has {len(infos):,} entries; the limit is {MAX_BUNDLE_ENTRIES:,}")
-        files = [(_entry_name(i), i) for i in infos]
-        files = [(n, i) for n, i in files if not i.is_dir()]
-        total = sum(i.file_size for _, i in files)
-        if total > MAX_UNCOMPRESSED_BYTES:
-            raise SubmissionError(f"{name} unpacks to {total:,} bytes; the limit is {MAX_UNCOMPRESSED_BYTES:,}")
-        for n, i in files:
-            if i.file_size > MAX_COMPRESSION_RATIO * max(i.compress_size, 1024):
-                raise SubmissionError(f"zip entry {n!r} expands {i.file_size / max(i.compress_size, 1):.0f}x; "
-                                      f"refused as a possible zip bomb")
-        tops = {n.split("/", 1)[0] for n, _ in files}
-        strip = ""
-        if len(tops) == 1 and tops != {"crops"} and all("/" in n for n, _ in files):
-            strip = f"{tops.pop()}/"  # the run folder itself was zipped
-        names: dict[str, zipfile.ZipInfo] = {}
-        for n, i in files:
-            rel = n[len(strip):]
-            if not _ALLOWED.match(rel):
-                raise SubmissionError(f"zip entry {n!r} is not part of a run folder; a bundle holds only "
-                                      f"records.jsonl, run.json, results.json and crops/<image>/<w|f><i>.<orig|recon>.png")
-            names[rel] = i
-    bundle = Bundle(raw, names)
+    try:
+        return _checked_bundle(zf, name)
+    except BaseException:
+        zf.close()
+        raise
+
+
+def _checked_bundle(zf: zipfile.ZipFile, name: str) -> Bundle:
+    """Every rule on the entries of an opened zip; reads each PNG's header through the size-limited reader."""
+    infos = zf.infolist()
+    if len(infos) > MAX_BUNDLE_ENTRIES:
+        raise SubmissionError(f"{name} has {len(infos):,} entries; the limit is {MAX_BUNDLE_ENTRIES:,}")
+    files = [(_entry_name(i), i) for i in infos]
+    files = [(n, i) for n, i in files if not i.is_dir()]
+    total = sum(i.file_size for _, i in files)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise SubmissionError(f"{name} unpacks to {total:,} bytes; the limit is {MAX_UNCOMPRESSED_BYTES:,}")
+    for n, i in files:
+        if i.file_size > MAX_COMPRESSION_RATIO * max(i.compress_size, 1024):
+            raise SubmissionError(f"zip entry {n!r} expands {i.file_size / max(i.compress_size, 1):.0f}x; "
+                                  f"refused as a possible zip bomb")
+    tops = {n.split("/", 1)[0] for n, _ in files}
+    strip = ""
+    if len(tops) == 1 and tops != {"crops"} and all("/" in n for n, _ in files):
+        strip = f"{tops.pop()}/"  # the run folder itself was zipped
+    names: dict[str, zipfile.ZipInfo] = {}
+    for n, i in files:
+        rel = n[len(strip):]
+        if not _ALLOWED.match(rel):
+            raise SubmissionError(f"zip entry {n!r} is not part of a run folder; a bundle holds only "
+                                  f"records.jsonl, run.json, results.json and crops/<image>/<w|f><i>.<orig|recon>.png")
+        names[rel] = i
+    bundle = Bundle(zf, names)
     for rel in names:
         if rel.endswith(".png"):
             size = png_size(bundle.read(rel) or b"")

@@ -80,6 +80,13 @@ def test_bad_bundle_entries_are_rejected(name: str, data: bytes, symlink: bool, 
         sub.parse_bundle(zip_with(name, data, symlink=symlink))
 
 
+def test_a_corrupt_zip_entry_is_one_clear_error() -> None:
+    raw = bytearray(zip_with("records.jsonl", b'{"image": "a", "status": "ok"}\n' * 200))
+    raw[60] ^= 0xFF  # inside the deflated data
+    with pytest.raises(sub.SubmissionError, match="zip entry 'records.jsonl' cannot be read"):
+        sub.parse_bundle(bytes(raw)).instances()
+
+
 def test_bad_results_files_are_rejected(run_root: Path, tmp_path: Path) -> None:
     good = json.loads((run_folder(run_root, "identity", "256") / "results.json").read_text())
     cases = {
