@@ -13,7 +13,7 @@ from tfbench.registry import create_adapter
 @pytest.fixture(scope="module")
 def real_crops(mini):
     crops, texts = word_crops(mini, ("native",))
-    crops = crops + word_crops(mini, ("256",))[0]
+    crops, texts = crops[::2] + word_crops(mini, ("256",))[0][1::2], texts[::2]  # clean and degraded crops
     # real wide inputs too (wider than the recognizer's default 320x48): two or three words side by side
     wide = []
     for k in range(0, 60, 3):

@@ -1,4 +1,5 @@
 """End-to-end `mini` runs: wall time, model time, overhead ratio and peak memory (GNU time -v)."""
+import os
 import re
 import shutil
 import subprocess
@@ -9,6 +10,8 @@ import pytest
 from tfbench.perf import replicate_manifest
 from tfbench.pipeline import evaluate
 from tfbench.registry import create_adapter
+
+from .conftest import CpuMeter
 
 TIME = shutil.which("time") or "/usr/bin/time"
 
@@ -21,11 +24,14 @@ def test_end_to_end_mini(benchmark, mini, scorers, tmp_path, resolution):
         return evaluate(mini, create_adapter("jpeg:quality=30"), resolution, scorers, tmp_path / str(next(outs)))
 
     scorers.original_faces.clear()  # the original embeddings are part of a fresh run's cost
-    r = benchmark.pedantic(run, rounds=1, iterations=1)
+    meter = CpuMeter(run)
+    r = benchmark.pedantic(meter, rounds=1, iterations=1)
     b = r["budget"]
     benchmark.extra_info.update({k: b[k] for k in ("wall_s", "model_s", "overhead", "peak_rss_mb")})
     benchmark.extra_info["stages"] = b["stages"]
     benchmark.extra_info["words"], benchmark.extra_info["faces"] = r["counts"]["words"], r["counts"]["faces"]
+    benchmark.extra_info["cpu_s"] = round(meter.cpu[0], 2)
+    benchmark.extra_info["loadavg_1m"] = round(os.getloadavg()[0], 2)
     assert r["failures"]["images"] == 0 and b["model_s"] > 0
 
 
