@@ -28,6 +28,7 @@ class VideoCodecAdapter(Adapter):
     decoder: ClassVar[str] = ""
     crf_range: ClassVar[tuple[int, int]] = (0, 51)
     default_preset: ClassVar[str | int] = "medium"
+    min_side: ClassVar[int] = 16  # smaller frames are padded (edge replicate) to this and cropped back
     max_batch_size = 1
     max_frames = 33
 
@@ -60,12 +61,13 @@ class VideoCodecAdapter(Adapter):
         """(T, H, W, 3) float clip in [0, 1] -> packets; frames are converted to 8 bit one at a time."""
         av = self._av
         t, h, w = clip.shape[:3]
-        h2, w2 = h + h % 2, w + w % 2  # yuv420p needs even sizes: pad by repeating the last row/column
+        # yuv420p needs even sizes, and encoders misbehave on tiny frames: pad by repeating the last row/column
+        h2, w2 = max(h + h % 2, self.min_side), max(w + w % 2, self.min_side)
         enc = av.CodecContext.create(self.encoder, "w")
         enc.width, enc.height, enc.pix_fmt = w2, h2, "yuv420p"
         enc.time_base, enc.framerate = Fraction(1, self.fps), Fraction(self.fps, 1)
-        enc.thread_count = self.threads
-        # the `threads` option is what reaches the encoder: without it x264 picks its own (run-to-run different) split
+        # threads go through the `threads` option; setting CodecContext.thread_count as well corrupted the heap
+        # (PyAV 18: x264 then x265 in one process aborted with "free(): invalid next size")
         enc.options = {"threads": str(self.threads), **self._options()}
         packets: list[Any] = []
         for i in range(t):
@@ -83,7 +85,7 @@ class VideoCodecAdapter(Adapter):
         av = self._av
         t, h, w = out.shape[:3]
         dec = av.CodecContext.create(self.decoder, "r")
-        dec.thread_count = 1
+        dec.options = {"threads": "1"}
         frames: list[Any] = []
         for data in packets:
             frames += dec.decode(av.Packet(data))
@@ -135,6 +137,7 @@ class H265Adapter(VideoCodecAdapter):
                        description="H.265/HEVC (x265 via PyAV), yuv420p, crf 0-51, preset ultrafast..veryslow",
                        license="GPL-2.0 (x265)")
     encoder, decoder = "libx265", "hevc"
+    min_side = 64  # x265 (PyAV 18 wheels) corrupted the heap on frames narrower than its 64-pixel CTU
 
     def _options(self) -> dict[str, str]:
         return {**super()._options(), "x265-params": f"log-level=error:pools={self.threads}:frame-threads=1"}

@@ -45,14 +45,16 @@ def test_python_spec_that_is_not_an_adapter():
 
 
 # Families that load weights run end to end on tiny random models in tests/test_neural_adapters.py.
-NEEDS_WEIGHTS = {"diffusers-kl", "diffusers-tiny", "diffusers-dc", "diffusers-vq", "tae", "taming-vqgan"}
+NEEDS_WEIGHTS = {"diffusers-kl", "diffusers-tiny", "diffusers-dc", "diffusers-vq", "tae", "taming-vqgan",
+                 "diffusers-video"}  # diffusers-video: tests/test_video_diffusers.py
 
 
 @pytest.mark.parametrize("name", sorted(set(BUILTIN_ADAPTERS) - NEEDS_WEIGHTS))
 def test_every_builtin_adapter_round_trips(name):
     """Like timm: every registered family builds with defaults and keeps shape and range."""
     adapter = create_adapter(name)
-    batch = np.random.default_rng(0).random((2, 64, 48, 3), dtype=np.float32)
+    shape = (2, 5, 64, 48, 3) if adapter.info.modality == "video" else (2, 64, 48, 3)  # video: (N, T, H, W, 3)
+    batch = np.random.default_rng(0).random(shape, dtype=np.float32)
     latent = adapter.encode(batch)
     recon = adapter.decode(latent)
     assert recon.shape == batch.shape and recon.dtype == np.float32

@@ -68,3 +68,23 @@ def test_real_footage_gives_the_same_bitstream_every_run(shared):
     x = np.multiply(frames, np.float32(1 / 255), dtype=np.float32)[None]
     a = create_adapter("h264:crf=30")
     assert len({b"".join(a.encode(x)[0]["packets"]) for _ in range(4)}) == 1
+
+
+def test_narrow_frames_are_padded_for_x265():
+    """x265 in the PyAV wheels corrupted the heap (random aborts) on frames narrower than its 64-pixel CTU."""
+    import subprocess
+    import sys
+
+    import av
+
+    a = create_adapter("h265:crf=30")
+    x = np.random.default_rng(0).random((1, 3, 64, 48, 3), dtype=np.float32)
+    latent = a.encode(x)
+    dec = av.CodecContext.create("hevc", "r")
+    frames = [f for p in latent[0]["packets"] for f in dec.decode(av.Packet(p))] + list(dec.decode(None))
+    assert (frames[0].width, frames[0].height) == (64, 64) and a.decode(latent).shape == x.shape
+    code = ("import numpy as np\nfrom tfbench.registry import create_adapter\n"
+            "x = np.random.default_rng(0).random((2, 5, 64, 48, 3), dtype=np.float32)\n"
+            "for _ in range(6):\n    a = create_adapter('h265'); a.decode(a.encode(x))\nprint('ok')\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr[-500:]

@@ -139,8 +139,7 @@ def write_video(path: Path, frames: Iterable[np.ndarray], fps: float = 25.0, cod
                 opts = {"threads": "1", **(options if options is not None else {"crf": "12", "preset": "medium"})}
                 if codec == "libx264":  # x264's switch for bit-exact output (see adapters/video_codecs.py)
                     opts["x264-params"] = ":".join(filter(None, [opts.get("x264-params"), "cpu-independent=1"]))
-                stream.options = opts
-                stream.codec_context.thread_count = 1
+                stream.options = opts  # threads via the option only (see adapters/video_codecs.py)
             container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
             n += 1
         if stream is not None:
