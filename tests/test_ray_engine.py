@@ -39,31 +39,39 @@ def small(mini, tmp_path_factory):
     return mini_subset(mini, tmp_path_factory.mktemp("mini8"), KEEP, "mini8")
 
 
-def test_ray_equals_one_process_and_merged_shards(ray_session, small, scorers, tmp_path):
-    single = evaluate(small, create_adapter(SPEC), "256", scorers, tmp_path / "single")
+@pytest.fixture(scope="module")
+def three_ways(ray_session, small, scorers, tmp_path_factory):
+    """The same run in one process, as two merged shards, and on Ray (CLI, local, 2 workers per pool)."""
+    tmp = tmp_path_factory.mktemp("three")
+    single = evaluate(small, create_adapter(SPEC), "256", scorers, tmp / "single")
     for k in (0, 1):
-        evaluate(small, create_adapter(SPEC), "256", scorers, tmp_path / "shards", shard=Shard(k, 2))
-    merged = merge_paths([tmp_path / "shards"])[0]
+        evaluate(small, create_adapter(SPEC), "256", scorers, tmp / "shards", shard=Shard(k, 2))
+    merged = merge_paths([tmp / "shards"])[0]
     assert main(["run", "--suite", str(small.source), "--data-root", str(small.root), "-a", SPEC, "--engine", "ray",
-                 "--workers", "2", "--out", str(tmp_path / "ray"), "--json"]) == 0
-    on_ray = json.loads((run_dir(tmp_path / "ray", "mini8", SPEC, "256") / "results.json").read_text())
+                 "--workers", "2", "--out", str(tmp / "ray"), "--json"]) == 0
+    on_ray = json.loads((run_dir(tmp / "ray", "mini8", SPEC, "256") / "results.json").read_text())
+    return single, merged, on_ray, tmp / "ray"
+
+
+def test_ray_equals_one_process_and_merged_shards(three_ways):
+    single, merged, on_ray, ray_out = three_ways
     assert single["counts"]["images"] == 8 and single["metrics"]["face"]["n"]["small"] > 0
     assert on_ray["metrics"] == merged["metrics"] == single["metrics"]  # every digit
     assert on_ray["counts"] == single["counts"] and on_ray["failures"]["images"] == 0
     assert on_ray["adapter"]["bits_per_pixel"] == single["adapter"]["bits_per_pixel"]
     assert on_ray["backends"] == single["backends"] and on_ray["config"] == single["config"]
     assert on_ray["budget"]["engine"]["workers"] == 2 and on_ray["budget"]["stages"]["ocr"] > 0
-    recs = {r["image"]: r for r in read_records(run_dir(tmp_path / "ray", "mini8", SPEC, "256") / "records.jsonl")}
+    recs = {r["image"]: r for r in read_records(run_dir(ray_out, "mini8", SPEC, "256") / "records.jsonl")}
     ref = {r["image"]: r for r in read_records(Path(single["_path"]).with_name("records.jsonl"))}
     assert recs == ref  # the same per-image records, whatever order they streamed in
 
 
-def test_ray_resumes_a_killed_run_without_duplicates(ray_session, small, tmp_path):
-    first = evaluate_ray(small, create_adapter(SPEC), "256", tmp_path, RayOptions(workers=2))
-    journal = Path(first["_path"]).with_name("records.jsonl")
+def test_ray_resumes_a_killed_run_without_duplicates(three_ways, small):
+    _, _, first, ray_out = three_ways
+    journal = run_dir(ray_out, "mini8", SPEC, "256") / "records.jsonl"
     lines = journal.read_text().splitlines()
     journal.write_text("\n".join(lines[:5]) + "\n" + lines[5][:20])  # a kill: 2 records lost, one torn
-    second = evaluate_ray(small, create_adapter(SPEC), "256", tmp_path, RayOptions(workers=2))
+    second = evaluate_ray(small, create_adapter(SPEC), "256", ray_out, RayOptions(workers=2))
     assert second["budget"]["images_evaluated"] == 3 and second["budget"]["images_resumed"] == 5
     assert second["metrics"] == first["metrics"]
     images = [r["image"] for r in read_records(journal)]
@@ -79,10 +87,11 @@ def test_ray_skip_mode_counts_an_adapter_failure(ray_session, small, tmp_path):
     assert len(errors) == 1 and errors[0]["stage"] == "adapter"
 
 
-def test_ray_stop_mode_stops_with_a_clear_error(ray_session, small, tmp_path):
+def test_ray_stop_mode_stops_with_a_clear_error(ray_session, mini, tmp_path):
+    two = mini_subset(mini, tmp_path / "suite", ("text_01", "face_01"), "mini2")
     spec = "python:tests.fault_adapters:Flaky:fail_on=1,how=inf"
     with pytest.raises(AdapterError, match=r"contains 1 NaN/Inf values .*Records so far are kept"):
-        evaluate_ray(small, create_adapter(spec), "256", tmp_path, RayOptions(workers=1))
+        evaluate_ray(two, create_adapter(spec), "256", tmp_path, RayOptions(workers=1))
 
 
 def test_ray_missing_is_one_clear_line(small, tmp_path, monkeypatch, capsys):

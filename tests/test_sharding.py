@@ -1,5 +1,5 @@
 """Sharding: a stable image -> shard map, --shard and RANK/WORLD_SIZE/SLURM, and `tfbench merge`
-giving exactly the results of one process (real pipeline, real models, mini suite)."""
+giving exactly the results of one process (real pipeline, real models, 8 images of the mini suite)."""
 import json
 import subprocess
 import sys
@@ -13,7 +13,10 @@ from tfbench.records import read_records
 from tfbench.registry import create_adapter
 from tfbench.sharding import Shard, ShardError, parse_shard, resolve_shard, shard_from_env, shard_index
 
+from tests.small_suites import mini_subset
+
 SPEC = "jpeg:quality=30"
+IDS = ("text_01", "text_02", "text_03", "text_04", "face_00", "face_01", "face_02", "face_03")
 
 
 def test_shard_index_is_a_stable_sha256_not_pythons_salted_hash():
@@ -58,42 +61,48 @@ def test_environment_selects_the_shard():
 
 
 @pytest.fixture(scope="module")
-def runs(mini, scorers, tmp_path_factory):
+def small(mini, tmp_path_factory):
+    return mini_subset(mini, tmp_path_factory.mktemp("mini8s"), IDS, "mini8")
+
+
+@pytest.fixture(scope="module")
+def runs(small, scorers, tmp_path_factory):
     """One process, and the same run as two shards (one by --shard, one by RANK/WORLD_SIZE) merged."""
-    single = evaluate(mini, create_adapter(SPEC), "256", scorers, tmp_path_factory.mktemp("single"))
+    single = evaluate(small, create_adapter(SPEC), "256", scorers, tmp_path_factory.mktemp("single"))
     out = tmp_path_factory.mktemp("sharded")
-    shard0 = evaluate(mini, create_adapter(SPEC), "256", scorers, out, shard=Shard(0, 2))
+    shard0 = evaluate(small, create_adapter(SPEC), "256", scorers, out, shard=Shard(0, 2))
     mp = pytest.MonkeyPatch()
     mp.setenv("RANK", "1")
     mp.setenv("WORLD_SIZE", "2")
     try:
-        assert main(["run", "-a", SPEC, "--out", str(out), "--no-progress", "--json"]) == 0
+        assert main(["run", "--suite", str(small.source), "--data-root", str(small.root), "-a", SPEC,
+                     "--out", str(out), "--no-progress", "--json"]) == 0
     finally:
         mp.undo()
     assert main(["merge", str(out)]) == 0
-    merged = json.loads((run_dir(out, "mini", SPEC, "256") / "results.json").read_text())
+    merged = json.loads((run_dir(out, "mini8", SPEC, "256") / "results.json").read_text())
     return {"single": single, "shard0": shard0, "merged": merged, "out": out}
 
 
-def test_two_merged_shards_equal_one_process(runs, mini):
+def test_two_merged_shards_equal_one_process(runs):
     single, merged = runs["single"], runs["merged"]
     assert merged["metrics"] == single["metrics"]  # every digit
-    assert merged["counts"] == single["counts"] == {"images": 20, "words": 90, "faces": 30}
+    assert merged["counts"] == single["counts"] and single["counts"]["images"] == 8
     assert merged["failures"] == single["failures"] and merged["failures"]["images"] == 0
     assert merged["adapter"]["bits_per_pixel"] == single["adapter"]["bits_per_pixel"]
     assert merged["budget"]["shards"] == 2 and merged["config"] == single["config"]
-    assert 0 < runs["shard0"]["counts"]["images"] < 20
+    assert 0 < runs["shard0"]["counts"]["images"] < 8
 
 
-def test_shards_write_disjoint_journals_that_cover_the_suite(runs, mini):
-    base = run_dir(runs["out"], "mini", SPEC, "256")
+def test_shards_write_disjoint_journals_that_cover_the_suite(runs, small):
+    base = run_dir(runs["out"], "mini8", SPEC, "256")
     ids = [{r["image"] for r in read_records(base / f"shard-{k}-of-2" / "records.jsonl")} for k in (0, 1)]
-    assert not ids[0] & ids[1] and ids[0] | ids[1] == {r.id for r in mini.images}
+    assert not ids[0] & ids[1] and ids[0] | ids[1] == {r.id for r in small.images}
     assert all(Shard(k, 2).contains(i) for k in (0, 1) for i in ids[k])
     assert json.loads((base / "shard-1-of-2" / "run.json").read_text())["shard"] == "1/2"
     merged = read_records(base / "records.jsonl")
     single = {r["image"]: r for r in read_records(runs["single"]["_path"].replace("results.json", "records.jsonl"))}
-    assert {r["image"]: r for r in merged} == single and len(merged) == 20
+    assert {r["image"]: r for r in merged} == single and len(merged) == 8
 
 
 def test_merge_is_repeatable(runs):
@@ -104,7 +113,7 @@ def test_merge_is_repeatable(runs):
 def test_merge_refuses_incomplete_or_mixed_shards(runs, tmp_path, capsys):
     import shutil
 
-    base = run_dir(runs["out"], "mini", SPEC, "256")
+    base = run_dir(runs["out"], "mini8", SPEC, "256")
     only0 = tmp_path / "only0"
     shutil.copytree(base / "shard-0-of-2", only0 / "shard-0-of-2")
     with pytest.raises(MergeError, match=r"shard\(s\) 1/2 missing"):
