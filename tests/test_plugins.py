@@ -1,6 +1,7 @@
 """A third-party adapter package, installed for real, is found through the `tfbench.adapters` entry points."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -19,8 +20,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     work = tmp_path_factory.mktemp("plugin")
     src = shutil.copytree(PLUGIN, work / "src")  # build artefacts stay out of the checkout
     target = work / "site"
-    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
-                           "--quiet", "--target", str(target), str(src)], capture_output=True, text=True)
+    # offline build with the installed setuptools; venvs of Python >= 3.12 have none: then pip fetches it
+    offline = ["--no-build-isolation", "--no-index"] if importlib.util.find_spec("setuptools") else []
+    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", *offline, "--quiet",
+                           "--target", str(target), str(src)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(target), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
