@@ -11,9 +11,6 @@ import hashlib
 import importlib.util
 import json
 import math
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from tfbench.buckets import face_ratio, text_ratio
-from tfbench.cache import cache_dir
+from tfbench.cache import build_once, cache_dir
 from tfbench.errors import ManifestError, TfbenchError
 from tfbench.images import load_rgb, sha256_of
 from tfbench.manifest import SCHEMA, Suite, load_suite_file
@@ -323,18 +320,4 @@ def load_mini(data_root: Path | None = None) -> Suite:
     ``data_root`` is ignored: mini is generated, never read from a user's data folder (a
     TFBENCH_DATA_ROOT set for another suite must not receive mini's files).
     """
-    dest = mini_dir()
-    manifest = dest / "manifest.json"
-    if not manifest.is_file():
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".mini-build-", dir=dest.parent))
-        try:
-            build_mini(tmp)
-            try:
-                os.replace(tmp, dest)  # atomic: a concurrent build that finished first wins
-            except OSError:
-                if not manifest.is_file():
-                    raise
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return load_suite_file(manifest)
+    return load_suite_file(build_once(mini_dir(), build_mini))

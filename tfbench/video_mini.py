@@ -11,9 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from tfbench.buckets import face_ratio, text_ratio
-from tfbench.cache import cache_dir
+from tfbench.cache import build_once, cache_dir
 from tfbench.errors import ManifestError
 from tfbench.images import sha256_of
 from tfbench.mini import _Shelf, _background, _face_sources, _font, _ink, _make_word, _recipe_path, _render_size, _word_pool
@@ -231,19 +228,5 @@ def mini_video_dir() -> Path:
 
 
 def load_mini_video(data_root: Path | None = None) -> VideoSuite:
-    """The `mini-video` suite, built into the cache on first use (or into ``data_root`` when given)."""
-    dest = Path(data_root) if data_root else mini_video_dir()
-    manifest = dest / "manifest.json"
-    if not manifest.is_file():
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".mini-video-build-", dir=dest.parent))
-        try:
-            build_mini_video(tmp)
-            try:
-                os.replace(tmp, dest)  # atomic: a concurrent build that finished first wins
-            except OSError:
-                if not manifest.is_file():
-                    raise
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return load_video_suite_file(manifest)
+    """The `mini-video` suite, built into the cache on first use (``data_root`` is ignored, as for mini)."""
+    return load_video_suite_file(build_once(mini_video_dir(), build_mini_video))
