@@ -146,6 +146,9 @@ def test_golden_then_check_catches_a_real_regression(tmp_path, capsys):
     rc, table, _ = _check(capsys, "--adapter", "jpeg:quality=5", "--golden", golden, "--out", tmp_path / "new")
     assert rc == 1 and "| mini/jpeg:quality=5@256 | t_acc | mean |" in table
     assert (tmp_path / "new" / "mini" / "jpeg_quality=5@256" / "results.json").is_file()
+    # a golden file also serves as --baseline for results computed elsewhere (one adapter each side: by resolution)
+    rc, table, _ = _check(capsys, "--results", tmp_path / "new", "--baseline", golden)
+    assert rc == 1 and "| mini/jpeg:quality=5@256 | t_acc | mean |" in table
     rc, _, err = _check(capsys, "--adapter", "jpeg:quality=5", "--golden", golden, "--out", tmp_path / "new")
     assert rc == 2 and "is not empty" in err
 
