@@ -6,6 +6,10 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tfbench.sharding import Shard
 
 DEFAULT_ADAPTERS = ["identity", "jpeg:quality=90", "jpeg:quality=30", "jpeg:quality=5", "webp:quality=30", "avif:quality=30"]
 DEFAULT_OUT = "tfbench-results"
@@ -105,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_ray(args: argparse.Namespace, shard) -> int:
+def _run_ray(args: argparse.Namespace, shard: "Shard | None") -> int:
     from tfbench.engines.ray_engine import RayOptions, run_ray
     from tfbench.report import text_table
 

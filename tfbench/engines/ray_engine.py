@@ -49,6 +49,10 @@ class RayOptions:
     device: str = "cpu"
     actor_cpus: float = 0.25    # logical CPUs each actor reserves (small, so every pool fits a laptop)
 
+    def __post_init__(self) -> None:
+        if self.workers < 1 or (self.threads is not None and self.threads < 1) or not self.actor_cpus > 0:
+            raise TfbenchError(f"--workers and --threads must be at least 1 (got {self.workers}, {self.threads})")
+
 
 def _ray():
     try:
@@ -204,7 +208,12 @@ def _start(ray, options: RayOptions) -> bool:
         return False
     logging.getLogger("ray.data").setLevel(logging.WARNING)
     kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.WARNING}
-    ray.init(address=options.address, **kwargs) if options.address else ray.init(**kwargs)
+    try:
+        ray.init(address=options.address, **kwargs) if options.address else ray.init(**kwargs)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        where = f"the Ray cluster at {options.address!r}" if options.address else "a local Ray instance"
+        raise TfbenchError(f"could not start or join {where}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}; "
+                           f"check --ray-address (e.g. ray://head:10001 or auto) or leave it out") from exc
     return True
 
 
