@@ -233,7 +233,7 @@ def evaluate_ray(suite: Suite, adapter: Adapter, resolution: str, out_root: Path
         size = batch_size_for(adapter, batch_size, plan.target)
         batches = [json.dumps([r.id for r in b]) for b in _batches(plan.todo, size, plan.target)]
         ds = _dataset(ray, batches, suite, adapter, resolution, score_all, options)
-        with RecordWriter(plan.journal) as writer, _small_blocks(ray):
+        with RecordWriter(plan.journal) as writer, _small_blocks(ray), _ray_failures(ray, plan.journal):
             for row in ds.iter_rows():
                 record = json.loads(row["record"])
                 stages = _add(stages, json.loads(row["stages"]))
@@ -254,6 +254,17 @@ def evaluate_ray(suite: Suite, adapter: Adapter, resolution: str, out_root: Path
     write_json_atomic(plan.out / "results.json", results)  # again, with the engine recorded
     results["_path"] = str(plan.out / "results.json")
     return results
+
+
+@contextmanager
+def _ray_failures(ray, journal: Path) -> Iterator[None]:
+    """A crashed Ray task or actor (not an adapter failure, which is a record) becomes one TfbenchError."""
+    try:
+        yield
+    except ray.exceptions.RayError as exc:
+        first = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        raise TfbenchError(f"the Ray engine failed: {first[:300]}. Records so far are kept in {journal}; rerun to "
+                           f"resume (details in the Ray logs under /tmp/ray/session_latest/logs)") from exc
 
 
 @contextmanager
