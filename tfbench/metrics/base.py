@@ -32,7 +32,7 @@ METRICS: dict[str, MetricInfo] = {
         MetricInfo("f_sim", (-1.0, 1.0), False, "cosine similarity of face-recognition embeddings, original vs reconstruction, same landmarks"),
         MetricInfo("f_kept", (0.0, 1.0), False, "share of faces whose F-Sim reaches the backend's same-person threshold (identity kept)"),
         MetricInfo("psnr", (0.0, float("inf")), False, "PSNR of the instance crop (8-bit)", unit="dB"),
-        MetricInfo("ssim", (-1.0, 1.0), False, "SSIM of the instance crop (grey, skimage defaults)"),
+        MetricInfo("ssim", (-1.0, 1.0), False, "SSIM of the luma of the instance crop (skimage, 7x7 window)"),
     )
 }
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+from skimage.color import rgb2gray
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from tfbench.metrics.base import METRICS
@@ -14,7 +15,7 @@ class CropFidelity:
     lower_better = False
 
     def score(self, original: np.ndarray, reconstruction: np.ndarray) -> dict[str, float | None]:
-        """uint8 RGB crops of equal shape -> {psnr, ssim} (ssim None for crops under 3 px)."""
+        """uint8 RGB crops of equal shape -> {psnr (RGB, 8-bit), ssim (luma)}; ssim None under 3 px."""
         if np.array_equal(original, reconstruction):
             psnr = PSNR_CAP
         else:
@@ -23,5 +24,5 @@ class CropFidelity:
         win = min(7, side if side % 2 else side - 1)
         ssim = None
         if win >= 3:
-            ssim = float(structural_similarity(original, reconstruction, win_size=win, channel_axis=-1, data_range=255))
+            ssim = float(structural_similarity(rgb2gray(original), rgb2gray(reconstruction), win_size=win, data_range=1.0))
         return {"psnr": psnr, "ssim": ssim}
