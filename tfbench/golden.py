@@ -9,12 +9,12 @@ Format (JSON)::
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from pathlib import Path
 from typing import Any, Sequence
 
 from tfbench.check import GOLDEN_SCHEMA
 from tfbench.errors import ResultsError, TfbenchError
+from tfbench.jsonfile import read_json
 from tfbench.records import write_json_atomic
 
 
@@ -50,12 +50,8 @@ def write_golden(path: Path, golden: dict[str, Any]) -> None:
 
 def read_golden(path: Path) -> dict[str, Any]:
     path = Path(path)
-    if not path.is_file():
-        raise ResultsError(f"golden file not found: {path}; create it with `tfbench golden --adapter SPEC --out {path}`")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ResultsError(f"{path}: malformed JSON at line {exc.lineno}: {exc.msg}") from exc
+    data = read_json(path, ResultsError,
+                     f"golden file not found: {path}; create it with `tfbench golden --adapter SPEC --out {path}`")
     if not isinstance(data, dict) or data.get("schema") != GOLDEN_SCHEMA or not data.get("results"):
         raise ResultsError(f"{path}: not a tfbench golden file (expected schema {GOLDEN_SCHEMA!r} with results); "
                            f"create it with `tfbench golden --adapter SPEC --out {path}`")

@@ -17,7 +17,6 @@ TokBench definitions in :mod:`tfbench.buckets`. Image paths are relative to the 
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ import numpy as np
 
 from tfbench.buckets import FACE_EDGES, NATIVE_EDGES_FROM, TEXT_EDGES, face_ratio, text_ratio
 from tfbench.errors import ManifestError
+from tfbench.jsonfile import read_json
 
 SCHEMA = "tfbench.suite/1"
 MAX_SIDE = 1 << 20  # pixels; larger sides are a typo, not an image
@@ -271,14 +271,7 @@ def parse_suite(data: Any, root: Path, source: str = "<manifest>") -> Suite:
 def load_suite_file(path: Path, data_root: Path | None = None) -> Suite:
     """Load and validate a manifest; images resolve against ``data_root`` (default: the manifest's folder)."""
     path = Path(path)
-    if not path.is_file():
-        raise ManifestError(f"manifest not found: {path}")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ManifestError(f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
-    except UnicodeDecodeError as exc:
-        raise ManifestError(f"{path}: not UTF-8 text (byte {exc.start}); save the manifest as UTF-8 JSON") from exc
+    data = read_json(path, ManifestError, f"manifest not found: {path}")
     suite = parse_suite(data, Path(data_root) if data_root else path.parent, source=str(path))
     suite.source = path
     return suite

@@ -22,7 +22,6 @@ Schema ``tfbench.results/1`` (values are fractions in [0, 1] except PSNR in dB):
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import math
 import subprocess
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Any, Iterable
 from tfbench._version import __version__
 from tfbench.buckets import BucketMean
 from tfbench.errors import ResultsError
+from tfbench.jsonfile import read_json
 
 SCHEMA = "tfbench.results/1"
 TEXT_METRICS = ("t_acc", "t_ned", "psnr", "ssim")
@@ -216,12 +216,7 @@ def load_results(path: Path) -> dict[str, Any]:
     path = Path(path)
     if path.is_dir():
         path = path / "results.json"
-    if not path.is_file():
-        raise ResultsError(f"results file not found: {path}")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ResultsError(f"{path}: malformed JSON at line {exc.lineno}: {exc.msg}") from exc
+    data = read_json(path, ResultsError, f"results file not found: {path}")
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise ResultsError(f"{path}: not a tfbench results file (schema {data.get('schema') if isinstance(data, dict) else None!r}, expected {SCHEMA!r})")
     for key in ("adapter", "suite", "metrics"):

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from tfbench.errors import ManifestError
+from tfbench.jsonfile import read_json
 from tfbench.manifest import ImageRecord, _Ctx, _edges, _face, _word
 
 SCHEMA = "tfbench.video-suite/1"
@@ -184,12 +185,7 @@ def parse_video_suite(data: Any, root: Path, source: str = "<manifest>") -> Vide
 
 def load_video_suite_file(path: Path, data_root: Path | None = None) -> VideoSuite:
     path = Path(path)
-    if not path.is_file():
-        raise ManifestError(f"video manifest not found: {path}")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ManifestError(f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+    data = read_json(path, ManifestError, f"video manifest not found: {path}")
     suite = parse_video_suite(data, Path(data_root) if data_root else path.parent, source=str(path))
     suite.source = path
     return suite
