@@ -26,3 +26,18 @@ def test_core_does_not_import_pipeline_from_metrics_or_adapters():
         for f in folder.glob("*.py"):
             text = f.read_text()
             assert "tfbench.pipeline" not in text and "tfbench.cli" not in text and "tfbench.commands" not in text, f
+
+
+def test_every_package_folder_is_in_the_wheel():
+    """pyproject lists packages explicitly (the folders are remapped): a new subpackage must be added there."""
+    import tomllib
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    roots = {src: name for name, src in config["package-dir"].items()}
+    found = set()
+    for src, name in roots.items():
+        for init in (REPO / src).rglob("__init__.py"):
+            rel = init.parent.relative_to(REPO / src).parts
+            found.add(".".join((name, *rel)))
+    assert found == listed, f"missing from pyproject: {sorted(found - listed)}; stale: {sorted(listed - found)}"
