@@ -39,7 +39,7 @@ class Scorers:
     text: TextScorer
     face: FaceScorer
     fidelity: CropFidelity = field(default_factory=CropFidelity)
-    original_faces: dict[str, np.ndarray] = field(default_factory=dict)  # image id -> (F, D) embeddings
+    original_faces: dict[tuple, np.ndarray] = field(default_factory=dict)  # original face embeddings (F, D)
 
     @classmethod
     def create(cls, text_backend: str = "rapidocr", face_backend: str = "sface", threads: int | None = None) -> "Scorers":
@@ -50,10 +50,13 @@ class Scorers:
         return {"text": self.text.describe(), "face": self.face.describe()}
 
     def original_embeddings(self, record: ImageRecord, image: np.ndarray) -> np.ndarray:
-        emb = self.original_faces.get(record.id)
+        # keyed by what determines the embeddings, so suites that reuse ids or file names never collide
+        key = (record.id, record.file, record.sha256, record.width, record.height,
+               tuple(f.landmarks.tobytes() for f in record.faces))
+        emb = self.original_faces.get(key)
         if emb is None:
             emb = self.face.embed(image, [f.landmarks for f in record.faces])
-            self.original_faces[record.id] = emb
+            self.original_faces[key] = emb
         return emb
 
 
