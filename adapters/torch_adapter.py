@@ -9,6 +9,7 @@ spatial compression factor and cropped back; the latent stays on the device betw
 from __future__ import annotations
 
 import gc
+from abc import abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,11 +50,13 @@ class TorchAutoencoderAdapter(Adapter):
             torch.backends.cudnn.deterministic = True
 
     # --- subclass hooks (tensors on the device, model's own range, padded to the compression factor)
+    @abstractmethod
     def _encode(self, x: Any) -> Any:
-        raise NotImplementedError
+        """Model-range tensor batch (padded) -> latent or codes."""
 
+    @abstractmethod
     def _decode(self, z: Any) -> Any:
-        raise NotImplementedError
+        """Latent or codes -> model-range tensor batch."""
 
     # --- protocol
     @property

