@@ -14,6 +14,7 @@ Without Ray installed, the engine says how to install it.
 from __future__ import annotations
 
 import dataclasses
+from abc import ABC, abstractmethod
 import json
 import logging
 import os
@@ -129,7 +130,7 @@ def _error_row(record: ImageRecord, stage: str, error: str | None) -> dict[str, 
             "h": 0, "w": 0, "compression": "null", "words": "[]", "stages": "{}"}
 
 
-class _Scoring:
+class _Scoring(ABC):
     def __init__(self, suite: Suite, resolution: str, score_all: bool) -> None:
         from tfbench.metrics.fidelity import CropFidelity
 
@@ -150,9 +151,10 @@ class _Scoring:
             row["stages"] = json.dumps(_add(json.loads(row["stages"]), timer.as_dict()))
         return self.finish(rows)
 
+    @abstractmethod
     def score(self, row: dict[str, Any], record: ImageRecord, original: np.ndarray, recon: np.ndarray,
               timer: StageTimer) -> None:
-        raise NotImplementedError
+        """Add this stage's scores for one image to ``row``."""
 
     def finish(self, rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
         return _columns(rows)
