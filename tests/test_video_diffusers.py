@@ -5,7 +5,7 @@ import pytest
 torch = pytest.importorskip("torch")
 diffusers = pytest.importorskip("diffusers")
 
-from tfbench.errors import AdapterArgumentError  # noqa: E402
+from tfbench.errors import AdapterArgumentError, MissingWeightsError  # noqa: E402
 from tfbench.protocol import check_reconstruction  # noqa: E402
 from tfbench.registry import create_adapter  # noqa: E402
 
@@ -83,5 +83,5 @@ def test_bad_model_arguments(saved, tmp_path):
         create_adapter(f"diffusers-video:pretrained={saved['AutoencoderKLWan']},cls=AutoencoderKL")
     with pytest.raises(AdapterArgumentError, match="no timestep-conditioned decoder"):
         create_adapter(f"diffusers-video:pretrained={saved['AutoencoderKLWan']},decode_timestep=0.05")
-    with pytest.raises(Exception, match="does not exist"):
+    with pytest.raises(MissingWeightsError, match="does not exist"):
         create_adapter(f"diffusers-video:pretrained={tmp_path / 'missing'}")

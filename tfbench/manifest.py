@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -233,24 +233,31 @@ def _edges(ctx: _Ctx, raw: Any, default: dict[str, tuple[float, ...]], kind: str
     return out
 
 
-def parse_suite(data: Any, root: Path, source: str = "<manifest>") -> Suite:
-    ctx = _Ctx(source)
+def parse_records(ctx: _Ctx, data: Any, schema: str, key: str, parse: Callable[[_Ctx, int, Any], Any],
+                  schema_default: str | None = None) -> list[Any]:
+    """Check a manifest's header (object, schema, name, version) and parse ``data[key]`` with unique ids."""
     if not isinstance(data, dict):
         raise ctx.fail("top level", "expected a JSON object")
-    if data.get("schema", SCHEMA) != SCHEMA:
-        raise ctx.fail("schema", f"unsupported {data.get('schema')!r}; this tfbench reads {SCHEMA!r}")
-    for key in ("name", "version"):
-        if not isinstance(data.get(key), (str, int)) or str(data.get(key)) == "":
-            raise ctx.fail(key, "missing")
-    images_raw = data.get("images")
-    if not isinstance(images_raw, list):
-        raise ctx.fail("images", "expected a list of image records")
-    images = [_image(ctx, i, r) for i, r in enumerate(images_raw)]
+    if data.get("schema", schema_default) != schema:
+        raise ctx.fail("schema", f"unsupported {data.get('schema')!r}; this tfbench reads {schema!r}")
+    for field_name in ("name", "version"):
+        if not isinstance(data.get(field_name), (str, int)) or str(data.get(field_name)) == "":
+            raise ctx.fail(field_name, "missing")
+    raw = data.get(key)
+    if not isinstance(raw, list):
+        raise ctx.fail(key, f"expected a list of {key}")
+    records = [parse(ctx, i, r) for i, r in enumerate(raw)]
     seen: set[str] = set()
-    for i, rec in enumerate(images):
+    for i, rec in enumerate(records):
         if rec.id in seen:
-            raise ctx.fail(f"images[{i}].id", f"duplicate id {rec.id!r}")
+            raise ctx.fail(f"{key}[{i}].id", f"duplicate id {rec.id!r}")
         seen.add(rec.id)
+    return records
+
+
+def parse_suite(data: Any, root: Path, source: str = "<manifest>") -> Suite:
+    ctx = _Ctx(source)
+    images = parse_records(ctx, data, SCHEMA, "images", _image, schema_default=SCHEMA)
     buckets = data.get("buckets") or {}
     if not isinstance(buckets, dict):
         raise ctx.fail("buckets", "expected {\"text\": {resolution: [e0, e1, e2, e3]}, \"face\": {...}}")

@@ -24,7 +24,7 @@ from typing import Any
 
 from tfbench.errors import ManifestError
 from tfbench.jsonfile import read_json
-from tfbench.manifest import ImageRecord, _Ctx, _edges, _face, _word
+from tfbench.manifest import ImageRecord, _Ctx, _edges, _face, _word, parse_records
 
 SCHEMA = "tfbench.video-suite/1"
 
@@ -156,22 +156,7 @@ def _clip(ctx: _Ctx, i: int, raw: Any) -> VideoClip:
 
 def parse_video_suite(data: Any, root: Path, source: str = "<manifest>") -> VideoSuite:
     ctx = _Ctx(source)
-    if not isinstance(data, dict):
-        raise ctx.fail("top level", "expected a JSON object")
-    if data.get("schema") != SCHEMA:
-        raise ctx.fail("schema", f"expected {SCHEMA!r}, got {data.get('schema')!r}")
-    for key in ("name", "version"):
-        if not isinstance(data.get(key), (str, int)) or str(data.get(key)) == "":
-            raise ctx.fail(key, "missing")
-    clips_raw = data.get("clips")
-    if not isinstance(clips_raw, list):
-        raise ctx.fail("clips", "expected a list of clips")
-    clips = [_clip(ctx, i, c) for i, c in enumerate(clips_raw)]
-    seen: set[str] = set()
-    for i, c in enumerate(clips):
-        if c.id in seen:
-            raise ctx.fail(f"clips[{i}].id", f"duplicate id {c.id!r}")
-        seen.add(c.id)
+    clips = parse_records(ctx, data, SCHEMA, "clips", _clip)
     buckets = data.get("buckets") or {}
     return VideoSuite(
         name=str(data["name"]), version=str(data["version"]), clips=clips, root=root,
