@@ -410,6 +410,8 @@ def test_jensen_shannon_divergence_in_bits():
     assert js_divergence([1.0, 0.0], [0.5, 0.5]) == pytest.approx(0.311278, abs=1e-6)
     c = compare(np.array([0.1, 0.7, 0.2]), np.array([0.4, 0.35, 0.25]), ("a", "b", "c"))
     assert c["expression"] == {"original": "b", "processed": "a"} and c["expression_kept"] == 0.0
+    assert c["expression_margin"] == 0.5
+    assert compare(np.array([0.1, 0.7, 0.2]), np.array([0.4, 0.35, 0.25]), "abc", 0.6)["expression_kept"] is None
     with pytest.raises(ValueError):
         js_divergence([1.0, 0.0], [1.0, 0.0, 0.0])
 

@@ -10,7 +10,9 @@ The folder holds ``*.onnx`` and, optionally, ``expression.json`` describing its 
      "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225],   # applied to pixel / 255
      "output": "logits",                             # logits (softmax applied) | probabilities
      "extra_outputs": 0,                             # trailing outputs that are not classes (e.g. 2 for *_mtl)
-     "crop_scale": 1.0}                              # square crop side = crop_scale x max(box w, h)
+     "crop_scale": 1.0,                              # square crop side = crop_scale x max(box w, h)
+     "decided_margin": 0.0}                          # top-1 lead under which the original does not count
+                                                     # (measure the model's noise floor to set it)
 
 Without ``expression.json`` the HSEmotion ONNX files are recognised by name (``enet_b0_8_*``,
 ``enet_b2_8*``, ``enet_b2_7*``, ``*_mtl``), with the preprocessing of the ``hsemotion-onnx`` package:
@@ -83,6 +85,7 @@ class OnnxFolderBackend(ExpressionBackend):
         self.model, self.sha256 = model, file_sha256(model)
         self.name = f"onnx:{model.stem}"
         self.labels = tuple(str(v) for v in self.config["labels"])
+        self.decided_margin = float(self.config["decided_margin"])
         opts = ort.SessionOptions()
         opts.intra_op_num_threads, opts.inter_op_num_threads = int(threads), 1
         try:
@@ -101,7 +104,7 @@ class OnnxFolderBackend(ExpressionBackend):
     @staticmethod
     def _validated(config: dict[str, Any], where: Path) -> dict[str, Any]:
         c = {"color": "rgb", "layout": "nchw", "mean": [0.0, 0.0, 0.0], "std": [1.0, 1.0, 1.0], "output": "logits",
-             "extra_outputs": 0, "crop_scale": 1.0, **config}
+             "extra_outputs": 0, "crop_scale": 1.0, "decided_margin": 0.0, **config}
         problems = []
         if not isinstance(c.get("labels"), list) or len(c["labels"]) < 2:
             problems.append("`labels` must list the output classes in order")
@@ -111,6 +114,8 @@ class OnnxFolderBackend(ExpressionBackend):
             problems.append("`color` must be rgb, bgr or grey")
         if c["layout"] not in ("nchw", "nhwc"):
             problems.append("`layout` must be nchw or nhwc")
+        if not isinstance(c["decided_margin"], (int, float)) or not 0 <= c["decided_margin"] < 1:
+            problems.append("`decided_margin` must be a number in [0, 1)")
         if c["output"] not in ("logits", "probabilities"):
             problems.append("`output` must be logits or probabilities")
         channels = 1 if c["color"] == "grey" else 3
@@ -156,4 +161,5 @@ class OnnxFolderBackend(ExpressionBackend):
         return {"name": self.name, "model": str(self.model), "sha256": self.sha256, "runtime": "onnxruntime",
                 "input": f"square face box x{self.config['crop_scale']}, {self.config['color']}, "
                          f"{self.size[0]}x{self.size[1]}, {self.config['layout']}",
-                "labels": list(self.labels), "config": self.config.get("source", CONFIG)}
+                "labels": list(self.labels), "decided_margin": self.decided_margin,
+                "config": self.config.get("source", CONFIG)}

@@ -22,6 +22,7 @@ DEFAULT_GATES: dict[str, dict[str, float | None]] = {
     "protect": {"min_rate": 0.90, "min_expression_kept": None, "max_nme": None},
 }
 RATE_KEY = {"preserve": "identity_kept_rate", "protect": "protection_rate"}
+UNDECIDED = "no original expression is decided: every top-1 lead is under the model's decided_margin"
 
 
 def resolve_gates(mode: str, min_rate: float | None = None, min_expression_kept: float | None = None,
@@ -73,7 +74,8 @@ def track_verdict(unit: dict[str, Any], mode: str, gates: dict[str, Any]) -> dic
     """A video track's verdict on its own shares of face-frames."""
     kept = unit.get("f_kept", {})
     rates = {n: (v if mode == "preserve" else round(1.0 - v, 6)) for n, v in kept.items()}
-    failures = rate_failures(mode, rates, unit.get("expression_kept"), unit.get("nme"), gates)
+    failures = rate_failures(mode, rates, unit.get("expression_kept"), unit.get("nme"), gates,
+                             UNDECIDED if unit.get("expression_decided") == 0 else None)
     return {"verdict": "FAIL" if failures else "PASS", "failures": failures}
 
 
@@ -84,9 +86,9 @@ def check_gates(summary: dict[str, Any], gates: dict[str, Any], expression_missi
         failures = [nothing_scored(summary["counts"])]
     else:
         overall = summary["overall"]
-        failures = rate_failures(mode, summary["headline"][RATE_KEY[mode]],
-                                 (overall.get("expression") or {}).get("kept_rate"), overall["nme"]["mean"], gates,
-                                 expression_missing)
+        expression = overall.get("expression") or {}
+        failures = rate_failures(mode, summary["headline"][RATE_KEY[mode]], expression.get("kept_rate"),
+                                 overall["nme"]["mean"], gates, UNDECIDED if expression else expression_missing)
     return {**gates, "passed": not failures, "verdict": "FAIL" if failures else "PASS", "failures": failures}
 
 

@@ -40,13 +40,17 @@ def expression_tables(report: dict[str, Any]) -> list[str]:
         return ["", f"Expression: not measured ({why})."]
     model = report["expression"]
     lines = ["", f"### Expression ({model['name']}: {model.get('model', '')})", ""]
-    lines += _table(["units", "expression kept", "mean JS divergence", "max JS divergence"],
-                    [[str(s["overall"]["n"]), _fmt(e["kept_rate"], pct=True), _fmt(e["js"]["mean"]), _fmt(e["js"]["max"])]])
+    lines += _table(["units", "decided", "expression kept", "mean JS divergence", "max JS divergence"],
+                    [[str(s["overall"]["n"]), str(e["decided"]), _fmt(e["kept_rate"], pct=True), _fmt(e["js"]["mean"]),
+                      _fmt(e["js"]["max"])]])
+    lines += ["", f"A face's expression counts when the original's top-1 class leads the runner-up by at least "
+                  f"{model.get('decided_margin', 0):g} (the model's measured noise floor); JS divergence: all faces."]
     conf = s.get("expression_confusion")
     if conf:
         labels = conf["labels"]
         used = [i for i in range(len(labels)) if any(conf["counts"][i]) or any(r[i] for r in conf["counts"])]
-        lines += ["", f"Top-1 class, original (rows) vs processed (columns), {conf['face_frames']} face-frames:", ""]
+        lines += ["", f"Top-1 class, original (rows) vs processed (columns), {conf['face_frames']} decided "
+                      f"face-frames:", ""]
         lines += _table(["original \\ processed"] + [labels[i] for i in used],
                         [[labels[i]] + [str(conf["counts"][i][j]) for j in used] for i in used])
     return lines

@@ -7,8 +7,9 @@ decisions are 0 or 1; a track's are the share of its face-frames. Rates are mean
   same-person threshold (the ``f_kept`` of ``tfbench run``); for tracks, share of face-time kept;
 - ``protection_rate[backend]`` = 1 - identity_kept_rate: share the recognizer no longer matches;
 - ``impersonation_rate[backend]``: share whose similarity to the --target identity reaches the threshold;
-- ``expression_kept_rate``: mean expression_kept (same top-1 expression class); ``expression_js``: the
-  Jensen-Shannon divergence of the expression distributions (bits);
+- ``expression_kept_rate``: mean expression_kept (same top-1 expression class) over the units whose
+  original expression is decided (tfbench.facecheck.expression); ``expression_js``: the Jensen-Shannon
+  divergence of the expression distributions (bits), over all units;
 - ``nme`` (68-point landmark drift), ``psnr``/``ssim`` (naturalness proxy): means over units.
 
 Similarities are only ever summarised per recognizer: recognizers have different scales and thresholds.
@@ -51,6 +52,7 @@ def unit_stats(units: Sequence[dict], backends: Sequence[str]) -> dict[str, Any]
         out["backends"][name] = b
     if any("expression_kept" in u for u in units):
         out["expression"] = {"kept_rate": _mean(u.get("expression_kept") for u in units),
+                             "decided": sum(u.get("expression_kept") is not None for u in units),
                              "js": _dist(u.get("expression_js") for u in units)}
     out["nme"] = _dist(u.get("nme") for u in units)
     out["psnr"] = _mean(u.get("psnr") for u in units)
@@ -118,8 +120,10 @@ def face_frames(records: Sequence[dict]) -> list[dict]:
 
 
 def confusion(faces: Sequence[dict], labels: Sequence[str]) -> dict[str, Any] | None:
-    """Counts of (original top-1 class, processed top-1 class) over face-frames; rows are the original."""
-    pairs = [(f["expression"]["original"], f["expression"]["processed"]) for f in faces if "expression" in f]
+    """Counts of (original top-1 class, processed top-1 class) over the face-frames whose original expression
+    is decided (those expression_kept counts); rows are the original."""
+    pairs = [(f["expression"]["original"], f["expression"]["processed"]) for f in faces
+             if f.get("expression_kept") is not None]
     if not pairs:
         return None
     index = {label: i for i, label in enumerate(labels)}

@@ -129,7 +129,7 @@ class FaceChecker:
                 item["impersonated"] = {s.backend.name: 1.0 if tsims[s.backend.name][i] >= s.backend.threshold else 0.0
                                         for s in self.scorers if s.backend.name in tsims}
             if expr is not None:
-                item.update(compare(expr[0][i], expr[1][i], self.expression.labels))
+                item.update(compare(expr[0][i], expr[1][i], self.expression.labels, self.expression.decided_margin))
             item["nme"] = _r(self.landmarks.drift(original, processed, f["landmarks"])) if self.landmarks else None
             fid = self.fidelity.score(crop_box(original, f["box"]), crop_box(processed, f["box"]))
             item["psnr"], item["ssim"] = _r(fid["psnr"], 4), _r(fid["ssim"])

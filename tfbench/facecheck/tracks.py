@@ -12,7 +12,8 @@ Per track and recognizer (over the track's face-frames, in frame order):
 - ``lost_run``: the longest run of consecutive face-frames not kept (0 = never lost);
 - ``identity_flips``: share of consecutive face-frame pairs whose kept/lost decision differs;
 
-and for expression: ``expression_kept`` (share of face-frames with the same top-1 class),
+and for expression: ``expression_kept`` (share of the face-frames whose original expression is decided
+that keep the same top-1 class; None when none is decided),
 ``expression_js`` (mean Jensen-Shannon divergence) and ``expression_flicker``: the share of consecutive
 face-frame pairs whose top-1 class changes in the processed clip minus that share in the original clip
 (the switching the processing adds; negative when it smooths).
@@ -123,7 +124,9 @@ def track_unit(track_id: int, frame_numbers: Sequence[int], items: Sequence[dict
                 unit["lost_run"][name] = longest_run([not f for f in flags])
                 unit["identity_flips"][name] = _r(change_rate(flags))
     if "expression_kept" in items[0]:
-        unit["expression_kept"] = _r(np.mean([it["expression_kept"] for it in items]))
+        decided = [it["expression_kept"] for it in items if it["expression_kept"] is not None]
+        unit["expression_kept"] = _r(np.mean(decided)) if decided else None
+        unit["expression_decided"] = len(decided)
         unit["expression_js"] = _r(np.mean([it["expression_js"] for it in items]))
         orig = change_rate([it["expression"]["original"] for it in items])
         proc = change_rate([it["expression"]["processed"] for it in items])
