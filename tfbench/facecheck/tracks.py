@@ -55,7 +55,8 @@ def link_tracks(frames: Sequence[Sequence[Sequence[float]]], embeddings: Sequenc
                 break
             if k in used_t or j in used_d:
                 continue
-            used_t.add(k), used_d.add(j)
+            used_t.add(k)
+            used_d.add(j)
             tracks[k].append((t, j))
         if embeddings is not None and same_person is not None:
             cand = []
@@ -70,7 +71,8 @@ def link_tracks(frames: Sequence[Sequence[Sequence[float]]], embeddings: Sequenc
             for _, k, j in sorted(cand, reverse=True):
                 if k in used_t or j in used_d:
                     continue
-                used_t.add(k), used_d.add(j)
+                used_t.add(k)
+                used_d.add(j)
                 tracks[k].append((t, j))
         for j in range(len(boxes)):
             if j not in used_d:
