@@ -630,3 +630,17 @@ def test_crowd_clip_tracks_h264_crf23_passes_preserve_and_crf45_fails(shared, tm
     assert all(u["verdict"]["verdict"] == "FAIL" for u in r45["records"][0]["faces"])
     md = (tmp_path / "r.md").read_text()
     assert "### Video tracks" in md and "sface longest lost run" in md and "**Verdict: FAIL" in md
+
+
+def test_without_litert_expression_is_reported_missing_and_its_gate_fails(monkeypatch):
+    import sys
+
+    from tfbench.errors import MissingWeightsError
+    from tfbench.facecheck.check import load_expression
+
+    monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)  # as if ai-edge-litert were not installed
+    model, why = load_expression(None)
+    assert model is None and "pip install 'tfbench[facecheck]'" in why
+    with pytest.raises(MissingWeightsError):  # named explicitly: a usage error (exit 2)
+        load_expression("fer")
+    assert load_expression("none") == (None, "turned off (--expression-backend none)")

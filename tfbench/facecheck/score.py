@@ -29,7 +29,7 @@ from tfbench.facecheck.expression import ExpressionBackend, compare
 from tfbench.facecheck.landmarks import LandmarkDrift
 from tfbench.facecheck.pairs import Pair
 from tfbench.images import load_rgb
-from tfbench.metrics.face import FaceEmbedder, FaceScorer, YuNetDetector
+from tfbench.metrics.face import FaceEmbedder, FaceScorer, YuNetDetector, identity_kept
 from tfbench.metrics.fidelity import CropFidelity
 
 @dataclass(frozen=True)
@@ -122,11 +122,11 @@ class FaceChecker:
             if f.get("groups"):
                 item["groups"] = f["groups"]
             item["f_sim"] = {n: _r(v[i]) for n, v in sims.items()}
-            item["f_kept"] = {s.backend.name: 1.0 if sims[s.backend.name][i] >= s.backend.threshold else 0.0
+            item["f_kept"] = {s.backend.name: identity_kept(sims[s.backend.name][i], s.backend.threshold)
                               for s in self.scorers}
             if tsims:
                 item["target_sim"] = {n: _r(v[i]) for n, v in tsims.items()}
-                item["impersonated"] = {s.backend.name: 1.0 if tsims[s.backend.name][i] >= s.backend.threshold else 0.0
+                item["impersonated"] = {s.backend.name: identity_kept(tsims[s.backend.name][i], s.backend.threshold)
                                         for s in self.scorers if s.backend.name in tsims}
             if expr is not None:
                 item.update(compare(expr[0][i], expr[1][i], self.expression.labels, self.expression.decided_margin))
