@@ -124,6 +124,8 @@ def run_face_check(pairs: Sequence[Pair], mode: str, *, backends: Sequence[str] 
     if min_track_frames < 1:
         raise TfbenchError("--min-track-frames must be at least 1")
     gates = resolve_gates(mode, min_rate, min_expression_kept, max_nme)
+    if expression == "none" and min_expression_kept is None:
+        gates["min_expression_kept"] = None  # expression turned off: its default gate goes with it
     from tfbench.images import load_rgb
 
     target_image = load_rgb(target) if target is not None else None
