@@ -644,3 +644,8 @@ def test_without_litert_expression_is_reported_missing_and_its_gate_fails(monkey
     with pytest.raises(MissingWeightsError):  # named explicitly: a usage error (exit 2)
         load_expression("fer")
     assert load_expression("none") == (None, "turned off (--expression-backend none)")
+    from tfbench.facecheck.check import run_face_check
+
+    report = run_face_check([], "preserve", backends=["sface"], expression="none")
+    assert report["gates"]["min_expression_kept"] is None and report["expression"] == {"unavailable": load_expression("none")[1]}
+    assert report["gates"]["failures"] == ["nothing scored: no face in 0 files could be compared (no files)"]
