@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tfbench.buckets import face_ratio
-from tfbench.datasets.common import ImportReport, Where, box_or_polygon, clip_box, pairs
+from tfbench.datasets.common import ImportReport, Where, box_or_polygon, clip_box, finite_numbers, pairs
 from tfbench.datasets.curation import Curator, face_section
 from tfbench.datasets.folder import iou, match_detections
 from tfbench.errors import ManifestError
@@ -70,7 +70,7 @@ def _word(where: Where, k: int, raw: Any) -> dict[str, Any]:
             raise where.fail(f"words[{k}].polygon", f"a polygon needs at least 3 [x, y] points, got {raw['polygon']!r:.80}")
         item["polygon"] = pairs(pts)
     elif raw.get("box", raw.get("bbox")) is not None:
-        item["box"] = box_or_polygon(where, f"words[{k}].box", raw.get("box", raw.get("bbox")))
+        item["box"] = finite_numbers(where, f"words[{k}].box", raw.get("box", raw.get("bbox")), (4,))
     else:
         raise where.fail(f"words[{k}]", "needs `box` [x0, y0, x1, y1] or `polygon` [[x, y] x n, n >= 3]")
     return item

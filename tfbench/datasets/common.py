@@ -108,12 +108,12 @@ def finite_numbers(where: Where, fld: str, value: Any, sizes: tuple[int, ...]) -
 
 
 def box_or_polygon(where: Where, fld: str, value: Any) -> list[float]:
-    """A word's geometry, flattened: a box [x0, y0, x1, y1], or a polygon of n >= 3 points (flat or [x, y] pairs)."""
+    """A word's geometry, flattened: a box (4 numbers, or 2 corner pairs), or a polygon of n >= 3 points (flat or pairs)."""
     nested = isinstance(value, (list, tuple)) and bool(value) and all(isinstance(v, (list, tuple)) for v in value)
     if nested and any(len(v) != 2 for v in value):
         raise where.fail(fld, f"expected [x, y] points, got {value!r:.80}")
     flat = [x for v in value for x in v] if nested else value
-    if not isinstance(flat, (list, tuple)) or len(flat) % 2 or len(flat) < 4 or (len(flat) == 4 and nested):
+    if not isinstance(flat, (list, tuple)) or len(flat) % 2 or len(flat) < 4:
         raise where.fail(fld, f"expected a box [x0, y0, x1, y1] or a polygon of at least 3 [x, y] points, "
                               f"got {value!r:.80}")
     return finite_numbers(where, fld, flat, (len(flat),))
