@@ -1,3 +1,5 @@
+import math
+
 import pytest
 
 from tfbench.buckets import TEXT_EDGES, BucketMean, bucket_of, face_ratio, text_ratio
@@ -24,16 +26,32 @@ def test_mean_of_bucket_means_not_instance_mean():
         m.update(v, 0.025)
     m.update(0, 0.035)  # medium: 0.0
     m.update(1, 0.5)  # large: 1.0
-    m.update(1, 0.001)  # below the first edge: dropped
+    assert not m.update(1, 0.001)  # below the first edge: dropped
     out = m.compute()
-    assert out == {"small": 0.75, "medium": 0.0, "large": 1.0, "mean": pytest.approx(1.75 / 3)}
+    assert out == {"small": 0.75, "medium": 0.0, "large": 1.0, "mean": 1.75 / 3, "instance_mean": 4 / 6}
     assert m.count_dict() == {"small": 4, "medium": 1, "large": 1}
 
 
-def test_merge_equals_single_pass_and_empty_buckets_are_left_out():
+def test_merge_equals_single_pass_and_an_empty_bucket_leaves_the_mean_undefined():
     a, b, whole = BucketMean((0, 1, 2, 3)), BucketMean((0, 1, 2, 3)), BucketMean((0, 1, 2, 3))
     for i, (v, r) in enumerate([(1, 0.5), (0, 0.7), (1, 2.5), (0.5, 2.9)]):
         (a if i % 2 else b).update(v, r)
         whole.update(v, r)
     assert a.merge(b).compute() == whole.compute()
-    assert whole.compute()["medium"] is None and whole.compute()["mean"] == pytest.approx((0.5 + 0.75) / 2)
+    # TokBench's rule: no medium instance -> no medium mean -> no mean of bucket means; the instance mean stays
+    assert whole.compute() == {"small": 0.5, "medium": None, "large": 0.75, "mean": None, "instance_mean": 2.5 / 4}
+    assert BucketMean((0, 1, 2, 3)).compute() == dict.fromkeys(("small", "medium", "large", "mean", "instance_mean"))
+    with pytest.raises(ValueError, match="cannot merge"):
+        a.merge(BucketMean((0, 1, 2, 4)))
+
+
+def test_sums_are_exactly_rounded_so_order_never_changes_a_digit():
+    values = [0.1, 0.7, 1 / 3, 0.2, 2 / 7, 0.9, 1 / 9, 0.3, 0.6, 0.05] * 5
+    fwd, rev = BucketMean((0, 1, 2, 3)), BucketMean((0, 1, 2, 3))
+    for v in values:
+        fwd.update(v, 0.5)
+    for v in reversed(values):
+        rev.update(v, 0.5)
+    assert fwd.compute() == rev.compute()
+    assert fwd.compute()["small"] == math.fsum(values) / len(values)
+    assert sum(values) != sum(reversed(values))  # plain float sums would differ in the last digit

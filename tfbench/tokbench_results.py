@@ -10,8 +10,9 @@ JSON per text set (``ic13.json`` ... ``docvqa.json``) and ``face.json``::
 
 ``compute_all_metrics.py`` pools the instances of every file whose setting ends in ``_<resolution>``
 (or equals it), drops instances outside ``[e0, e3)``, buckets them half-open and prints the mean of
-the bucket means; an empty bucket makes its mean NaN and so the overall mean NaN. This module does
-the same with :mod:`tfbench.buckets` (None stands for NaN) and also reports every set separately.
+the bucket means; an empty bucket makes its mean NaN and so the overall mean NaN. That is the rule of
+:mod:`tfbench.aggregation`, which every tfbench path uses (None stands for NaN): the pooled numbers and
+the per-set breakdown (``subsets``) are aggregated exactly like a ``tfbench run``.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from tfbench.buckets import BUCKETS, FACE_EDGES, TEXT_EDGES
+from tfbench.buckets import FACE_EDGES, TEXT_EDGES
 from tfbench.datasets.checksums import ChecksumCache
 from tfbench.datasets.tokbench import FACE_SET, IMPORTER_VERSION, SUITE_SETS, read_json
 from tfbench.errors import ResultsError, TfbenchError
@@ -83,14 +84,6 @@ def _instances(path: Path, method: str, resolution: str, kind: str) -> tuple[lis
     return out, [str(k) for k in keys]
 
 
-def _official_means(block: dict[str, Any]) -> None:
-    """compute_all_metrics.py: np.mean of an empty bucket is NaN, so the mean of bucket means is too."""
-    if any(block["n"].get(b, 0) == 0 for b in BUCKETS):
-        for name, value in block.items():
-            if isinstance(value, dict) and "mean" in value:
-                value["mean"] = None
-
-
 def suite_name(sets: tuple[str, ...]) -> str:
     for name, members in SUITE_SETS.items():
         if set(members) == set(sets):
@@ -130,8 +123,4 @@ def import_official(directory: Path, method: str, resolution: str,
         budget={}, config={"imported_from": str(directory.resolve()), "method": method, "settings": used,
                            "files_sha256": files, "sets": list(sets)},
     )
-    blocks = [results["metrics"]] + list(results.get("subsets", {}).values())
-    for b in blocks:
-        for kind in ("text", "face"):
-            _official_means(b[kind])
     return results

@@ -185,7 +185,7 @@ _BUILTIN: tuple[MetricSpec, ...] = (
                description="1 - Levenshtein(gt, pred) / max(len(gt), len(pred))",
                check_default=True, headline=True, show_buckets=("mean",),
                inputs="reading", compute=f"{_TEXT}:normalized_edit_similarity", scorer=f"{_TEXT}:TextScorer"),
-    MetricSpec("text_psnr", "text", "psnr", "pixel", (0.0, math.inf), label="PSNR", short_label="PSNR",
+    MetricSpec("text_psnr", "text", "psnr", "pixel", (0.0, math.inf), label="PSNR (text)", short_label="PSNR",
                unit="dB", digits=1, show_buckets=("mean",), scorer="tfbench.metrics.fidelity:CropFidelity",
                description="PSNR of the word crop (8-bit RGB), capped at 100 dB for identical crops"),
     MetricSpec("text_ssim", "text", "ssim", "pixel", (-1.0, 1.0), label="SSIM (text)", short_label="SSIM",
