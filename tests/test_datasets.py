@@ -265,7 +265,10 @@ def test_shared_data_runs_as_suites(shared, shared_suites, tmp_path, name):
     res = {s: json.loads((tmp_path / f"shared-{name}" / f"{s}@{res_}" / "results.json").read_text())
            for s in ("identity", "jpeg_quality=10")}
     kind, metric = ("text", "t_ned") if name == "text" else ("face", "f_sim")
-    ident, q10 = (res[s]["metrics"][kind][metric]["mean"] for s in ("identity", "jpeg_quality=10"))
+    # the faces fill only the medium and large buckets at 512 (2 and 29): TokBench's mean of bucket means is
+    # undefined, the mean over every counted instance is not
+    key = "mean" if name == "text" else "instance_mean"
+    ident, q10 = (res[s]["metrics"][kind][metric][key] for s in ("identity", "jpeg_quality=10"))
     assert sum(res["identity"]["metrics"][kind]["n"].values()) > 0 and ident > q10 + 0.05
 
 

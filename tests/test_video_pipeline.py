@@ -93,6 +93,12 @@ def test_video_results_schema_and_extras(cli_runs):
     recs = read_records(out / "mini-video" / "h264_crf=45@256" / "records.jsonl")
     face = next(f for rec in recs for f in rec["faces"] if "f_sim" in f)
     assert {"frame", "track", "ratio", "f_sim", "psnr"} <= set(face)
+    from tfbench.rescore import rescore
+
+    scored = rescore(out / "mini-video" / "h264_crf=45@256", "256")  # one aggregation: `tfbench score` agrees
+    assert json.dumps(scored["metrics"], sort_keys=True) == json.dumps(r["metrics"], sort_keys=True)
+    clip = v["clips"]["text_slow"]
+    assert clip["instance_mean"]["t_acc"] is not None and set(clip["instance_mean"]) == {"t_acc", "t_ned", "f_sim"}
 
 
 def test_rerun_resumes_per_clip(mini_video, scorers, tmp_path):

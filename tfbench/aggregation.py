@@ -24,7 +24,7 @@ SIDES: tuple[tuple[str, str], ...] = (("words", "text"), ("faces", "face"))  # r
 
 def aggregate_instances(instances: Iterable[dict[str, Any]], keys: tuple[str, ...],
                         edges: tuple[float, ...]) -> dict[str, Any]:
-    """Instances of one side -> {key: {small, medium, large, mean, instance_mean, n}, n, n_counted, uncounted}.
+    """Instances of one side -> {key: {small, medium, large, mean, instance_mean}, n, n_counted, uncounted}.
 
     ``n`` counts the instances holding the first key (T-ACC / F-Sim); ``uncounted`` those whose ratio
     falls outside every bucket.
@@ -39,7 +39,7 @@ def aggregate_instances(instances: Iterable[dict[str, Any]], keys: tuple[str, ..
                 counted = means[k].update(v, inst["ratio"]) or counted
         if not counted:
             uncounted += 1
-    out: dict[str, Any] = {k: {**means[k].compute(), "n": means[k].count_dict()} for k in keys}
+    out: dict[str, Any] = {k: means[k].compute() for k in keys}
     n = means[keys[0]].count_dict() if keys else dict.fromkeys(BUCKETS, 0)
     out["n"] = n
     out["n_counted"] = sum(n.values())
@@ -47,12 +47,13 @@ def aggregate_instances(instances: Iterable[dict[str, Any]], keys: tuple[str, ..
     return out
 
 
-def undefined_reason(block: dict[str, Any]) -> str | None:
-    """Why a block's mean of bucket means is undefined ("empty bucket: medium (n 29/0/2)"), None when defined."""
-    counts = block.get("n") if isinstance(block.get("n"), dict) else {}
+def undefined_reason(block: dict[str, Any], counts: Any) -> str | None:
+    """Why a metric block's mean of bucket means is undefined ("empty bucket: medium (n s/m/l 29/0/2)"), given
+    its side's bucket counts ``n``; None when it is defined."""
     if block.get("mean") is not None:
         return None
-    empty = [b for b in BUCKETS if not counts.get(b)]
+    counts = counts if isinstance(counts, dict) else {}
+    empty = [b for b in BUCKETS if block.get(b) is None]
     if not empty:
         return "no value"
     listing = "/".join(str(counts.get(b, 0)) for b in BUCKETS)

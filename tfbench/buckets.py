@@ -34,8 +34,9 @@ def face_ratio(box_w: float, box_h: float, image_w: int) -> float:
 
 
 def bucket_of(ratio: float, edges: Sequence[float]) -> int | None:
-    """Index of the bucket holding ``ratio`` or None when it is below the first edge / at or above the last."""
-    if ratio is None or not math.isfinite(ratio) or ratio < edges[0]:
+    """Index of the bucket holding ``ratio`` or None when it is below the first edge / at or above the last
+    (or not a number: NaN compares false with every edge)."""
+    if ratio is None:
         return None
     for i in range(len(edges) - 1):
         if edges[i] <= ratio < edges[i + 1]:

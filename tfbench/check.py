@@ -201,7 +201,7 @@ def _compare_metric(ident: tuple[str, str, str], spec: MetricSpec, n: dict[str, 
         use, note = bucket, ""
         bv = spec.value(b, bucket) if spec.aggregation != "temporal" else spec.value(b)
         if bv is None and bucket == "mean" and spec.block(b) is not None:
-            why = undefined_reason(spec.block(b) or {})
+            why = undefined_reason(spec.block(b) or {}, spec.counts(b))
             use, note = "instance_mean", f"baseline mean undefined ({why}): compared the instance mean; "
             bv = spec.value(b, use)
         if use in checked:
@@ -215,7 +215,7 @@ def _compare_metric(ident: tuple[str, str, str], spec: MetricSpec, n: dict[str, 
         allowed = tolerance.allowed(bv)
         nv = _new_value(spec, n, use)
         if nv is None:
-            why = undefined_reason(spec.block(n) or {}) if use == "mean" else None
+            why = undefined_reason(spec.block(n) or {}, spec.counts(n)) if use == "mean" else None
             out.append(Comparison(*ident, spec.check_name, use, bv, None, allowed, False,
                                   note + "no value in the new results" + (f" ({why})" if why else "")))
             continue

@@ -28,7 +28,8 @@ def _get(d: Any, *path: str) -> Any:
 def _columns(results: Sequence[dict[str, Any]]) -> list[tuple[str, MetricSpec, str]]:
     """(header, metric, bucket) per metric column; the first column of a metric carries its label."""
     cols: list[tuple[str, MetricSpec, str]] = []
-    for spec in all_metrics():
+    order = {"text": 0, "face": 0, "pixel": 1, "temporal": 2}  # what is read and recognised first, then fidelity
+    for spec in sorted(all_metrics(), key=lambda m: order[m.modality]):
         if not spec.show_buckets:
             continue
         if spec.aggregation == "temporal" and all(spec.value(r) is None for r in results):
@@ -44,7 +45,8 @@ def _cell(r: dict[str, Any], spec: MetricSpec, bucket: str) -> str:
     if value is not None:
         return spec.format(value)
     block = spec.block(r)
-    return UNDEFINED if isinstance(block, dict) and bucket in block else MISSING
+    counted = _get(r, "metrics", spec.side, "n_counted")
+    return UNDEFINED if isinstance(block, dict) and bucket in block and counted != 0 else MISSING
 
 
 def rows_of(results: Sequence[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
@@ -67,9 +69,9 @@ def undefined_notes(results: Sequence[dict[str, Any]]) -> list[str]:
         for side in ("text", "face"):
             specs = [s for s in metrics_for(side, headline=True, aggregation="bucket_mean")
                      if isinstance(s.block(r), dict) and s.value(r) is None]
-            if not specs:
+            if not specs or _get(r, "metrics", side, "n_counted") == 0:  # nothing of this side counted: no note
                 continue
-            why = undefined_reason(specs[0].block(r) or {})
+            why = undefined_reason(specs[0].block(r) or {}, specs[0].counts(r))
             inst = ", ".join(f"{s.table_label} {s.format(s.value(r, 'instance_mean'))}" for s in specs)
             notes.append(f"{UNDEFINED} {_get(r, 'adapter', 'spec')} @ {_get(r, 'suite', 'resolution')}: "
                          f"{side} mean of bucket means undefined ({why}); mean over all counted instances: {inst}")

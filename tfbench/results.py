@@ -8,7 +8,7 @@ declared by :mod:`tfbench.metrics.registry`)::
      "suite": {"name", "version", "resolution", "modality"},
      "backends": {"text": {...}, "face": {...}},
      "buckets": {"text": [e0, e1, e2, e3], "face": [...]},
-     "metrics": {"text": {"t_acc": {small, medium, large, mean, instance_mean, n}, "t_ned": {...},
+     "metrics": {"text": {"t_acc": {small, medium, large, mean, instance_mean}, "t_ned": {...},
                           "psnr": {...}, "ssim": {...},
                           "n": {small, medium, large}, "n_counted": int, "uncounted": int},
                  "face": {"f_sim": {...}, "f_kept": {...}, "psnr": {...}, "ssim": {...}, "n": {...},

@@ -123,6 +123,11 @@ class MetricSpec:
         value = _dig(results, ("metrics", self.side, self.key))
         return value if isinstance(value, dict) else None
 
+    def counts(self, results: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Bucket counts ``n`` of this metric's side in a results dict (bucket metrics)."""
+        value = _dig(results, ("metrics", self.side, "n")) if self.aggregation == "bucket_mean" else None
+        return value if isinstance(value, dict) else None
+
     def value(self, results: Mapping[str, Any], bucket: str = "mean") -> float | None:
         """One number of a results dict: a bucket, ``mean`` or ``instance_mean`` (temporal: the value).
 
