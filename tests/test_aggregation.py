@@ -19,9 +19,9 @@ from tfbench.rescore import rescore
 from tfbench.results import build_results
 from tfbench.sharding import Shard
 from tfbench.tokbench_results import import_official
+from tests.official_outputs import dump, imported_view, official_outputs
 
 TE, FE = TEXT_EDGES["256"], FACE_EDGES["256"]  # text 0.02, 0.03, 0.04, 1; face 0.1, 0.2, 0.3, 1
-IMPORTED = {"text": ("t_acc", "t_ned"), "face": ("f_sim",)}  # what the official per-instance outputs hold
 
 
 def _records() -> list[dict]:
@@ -44,34 +44,6 @@ def _records() -> list[dict]:
                   "ssim": 0.9} for k, r in enumerate(rng.uniform(0.05, 0.7, 4))]
         recs.append({"image": f"face/f{i}.png", "subset": "face", "status": "ok", "words": [], "faces": faces})
     return recs
-
-
-def _dump(x) -> str:
-    return json.dumps(x, sort_keys=True)
-
-
-def _imported_view(block: dict) -> dict:
-    """The parts of a side block the official outputs can reproduce."""
-    out = {}
-    for side, keys in IMPORTED.items():
-        out[side] = {k: block[side][k] for k in (*keys, "n", "n_counted", "uncounted")}
-    return out
-
-
-def _official_outputs(records: list[dict], folder, method: str = "mytok", setting: str = "mytok_256") -> list[str]:
-    """Write the records as TokBench's eval_text.py / eval_face.py outputs: {set}.json and face.json."""
-    sets: dict[str, dict] = {}
-    for rec in records:
-        s, file = rec["image"].split("/", 1)
-        words = [{"gt": w["gt"], "pred": w["pred"], "ratio": w["ratio"], "accuracy": w["t_acc"], "ned": w["t_ned"]}
-                 for w in rec["words"] if not w.get("skipped")]
-        faces = [{"ratio": f["ratio"], "similarity": f["f_sim"], "box": [0, 0, 1, 1], "gt": 1}
-                 for f in rec["faces"] if not f.get("skipped")]
-        sets.setdefault(s, {})[file] = {"file_name": file, "results": words if s != "face" else faces}
-    folder.mkdir(parents=True, exist_ok=True)
-    for s, details in sets.items():
-        (folder / f"{s}.json").write_text(json.dumps({method: {setting: {"results": {}, "details": details}}}))
-    return sorted(sets)
 
 
 def _results(records, **kw):
@@ -106,7 +78,7 @@ def test_every_path_gives_byte_identical_aggregates(tmp_path):
     records = _records()
     direct = aggregate_records(records, TE, FE)
     reverse = aggregate_records(list(reversed(records)), TE, FE)
-    assert _dump(reverse) == _dump(direct)  # order independent (exactly rounded sums)
+    assert dump(reverse) == dump(direct)  # order independent (exactly rounded sums)
 
     # tfbench score: a run folder's journal rescored
     run = tmp_path / "run"
@@ -118,7 +90,7 @@ def test_every_path_gives_byte_identical_aggregates(tmp_path):
                                               "resolution": "256"}))
     (run / "results.json").write_text(json.dumps(_results(records)))
     scored = rescore(run, "256")
-    assert _dump(scored["metrics"]) == _dump(direct["metrics"]) and _dump(scored["subsets"]) == _dump(direct["subsets"])
+    assert dump(scored["metrics"]) == dump(direct["metrics"]) and dump(scored["subsets"]) == dump(direct["subsets"])
 
     # tfbench merge: two shard folders with their own journals and results
     config = {"suite": "toy", "suite_version": "1", "adapter": "mytok", "resolution": "256"}
@@ -134,18 +106,18 @@ def test_every_path_gives_byte_identical_aggregates(tmp_path):
         (folder / "results.json").write_text(json.dumps(_results(part, config={**config, "shard": shard.label})))
     assert 0 < sum(Shard(0, 2).contains(r["image"]) for r in records) < len(records)
     merged = merge_paths([tmp_path / "merged"])[0]
-    assert _dump(merged["metrics"]) == _dump(direct["metrics"]) and _dump(merged["subsets"]) == _dump(direct["subsets"])
+    assert dump(merged["metrics"]) == dump(direct["metrics"]) and dump(merged["subsets"]) == dump(direct["subsets"])
 
     # import-tokbench-results: the same instances as TokBench's per-instance outputs, pooled and per set
-    sets = _official_outputs(records, tmp_path / "official")
+    sets = official_outputs(records, tmp_path / "official")
     imported = import_official(tmp_path / "official", "mytok", "256", sets=tuple(sets))
-    assert _dump(_imported_view(imported["metrics"])) == _dump(_imported_view(direct["metrics"]))
+    assert dump(imported_view(imported["metrics"])) == dump(imported_view(direct["metrics"]))
     assert imported["metrics"]["text"]["t_acc"]["mean"] is None  # the empty medium bucket, as the official script
     assert imported["subsets"]["ic15"]["text"]["t_ned"]["mean"] is None  # and per set: ic15 has no medium/large word
     assert imported["subsets"]["ic15"]["text"]["t_ned"]["small"] is not None
     assert imported["subsets"]["face"]["face"]["f_sim"]["mean"] is not None
     for s in sets:
-        assert _dump(_imported_view(imported["subsets"][s])) == _dump(_imported_view(direct["subsets"][s])), s
+        assert dump(imported_view(imported["subsets"][s])) == dump(imported_view(direct["subsets"][s])), s
 
 
 def test_show_prints_undefined_means_as_a_dash_with_the_reason_and_instance_mean():
@@ -299,3 +271,4 @@ def test_results_files_are_built_loaded_and_found(tmp_path):
 
     head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     assert git_revision() == (head or None) and (git_revision() is None or len(git_revision()) == 40)
+
