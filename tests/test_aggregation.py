@@ -257,6 +257,8 @@ def test_results_files_are_built_loaded_and_found(tmp_path):
     assert loaded["_path"] == str(folder / "results.json") and loaded["metrics"] == json.loads(json.dumps(r["metrics"]))
     assert find_results([tmp_path]) == [tmp_path / "a" / "b" / "results.json", tmp_path / "a" / "results.json"]
     assert find_results([folder / "results.json"]) == [folder / "results.json"]
+    assert find_results([folder / "results.json", tmp_path / "a"]) == [folder / "results.json"] * 2 + [
+        tmp_path / "a" / "results.json"]  # every argument contributes, in order
     with pytest.raises(ResultsError, match="no such file or folder"):
         find_results([tmp_path / "nope"])
     for broken, message in (({"schema": "x"}, "not a tfbench results file \\(schema 'x', expected 'tfbench.results/1'\\)"),
@@ -272,3 +274,36 @@ def test_results_files_are_built_loaded_and_found(tmp_path):
     head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     assert git_revision() == (head or None) and (git_revision() is None or len(git_revision()) == 40)
 
+
+
+def test_face_groups_break_scores_down_per_label_value():
+    def face(sim, groups, ratio):
+        return {"ratio": ratio, "f_sim": sim, "f_kept": float(sim >= 0.363), "psnr": 30.0, "ssim": 0.9, "groups": groups}
+
+    recs = [{"image": "a", "status": "ok", "words": [], "faces": [
+                face(0.9, {"age": "20-29", "skin": "I"}, 0.15), face(0.7, {"age": "20-29"}, 0.5)]},
+            {"image": "b", "status": "ok", "words": [], "faces": [
+                face(0.3, {"age": "60+", "skin": "V"}, 0.25), face(0.5, {"age": "60+", "skin": "V"}, 0.5),
+                face(0.6, {}, 0.5)]}]
+    groups = aggregate_records(recs, TE, FE)["metrics"]["face"]["groups"]
+    assert list(groups) == ["age", "skin"] and list(groups["age"]["values"]) == ["20-29", "60+"]
+    young, old = groups["age"]["values"]["20-29"], groups["age"]["values"]["60+"]
+    assert young["n"] == {"small": 1, "medium": 0, "large": 1} and old["n"] == {"small": 0, "medium": 1, "large": 1}
+    assert young["f_sim"]["mean"] is None and young["f_sim"]["instance_mean"] == 0.8
+    assert old["f_kept"]["instance_mean"] == 0.5 and young["f_kept"]["instance_mean"] == 1.0
+    assert groups["age"]["max_gap"] == {"f_sim": pytest.approx(0.4), "f_kept": 0.5, "psnr": 0.0, "ssim": 0.0}
+    assert groups["age"]["gap_of"] == "instance_mean"
+    assert list(groups["skin"]["values"]) == ["I", "V"] and groups["skin"]["values"]["V"]["n_counted"] == 2
+    assert groups["skin"]["max_gap"]["f_sim"] == pytest.approx(0.9 - 0.4)
+    one = aggregate_records([recs[0]], TE, FE)["metrics"]["face"]["groups"]
+    assert one["skin"]["max_gap"] == {}  # one value: no gap to report
+    assert list(one["skin"]["values"]) == ["I"] and one["age"]["values"]["20-29"]["n_counted"] == 2
+
+
+def test_undefined_reason_names_the_empty_buckets_with_their_counts():
+    block = {"small": 0.5, "medium": None, "large": None, "mean": None}
+    assert undefined_reason(block, {"small": 4, "medium": 0, "large": 0}) == "empty buckets: medium, large (n s/m/l 4/0/0)"
+    assert undefined_reason(block, None) == "empty buckets: medium, large (n s/m/l 0/0/0)"
+    assert undefined_reason(block, {"small": 4}) == "empty buckets: medium, large (n s/m/l 4/0/0)"
+    assert undefined_reason({"small": 1, "medium": 1, "large": 1, "mean": None}, {}) == "no value"
+    assert undefined_reason({"mean": 0.5}, {}) is None

@@ -169,3 +169,87 @@ def test_a_broken_metric_plugin_is_one_clear_error(tmp_path, monkeypatch):
         monkeypatch.undo()
         sys.modules.pop("badmetric", None)
         reg.refresh_plugins()
+
+
+def test_small_accessors_pin_their_edges():
+    t_acc = get_metric("t_acc")
+    assert t_acc.in_range(0.0) and t_acc.in_range(1.0) and t_acc.in_range(-1e-9) and t_acc.in_range(1.0 + 1e-9)
+    assert t_acc.in_range(1.0, slack=0.0) and t_acc.in_range(0.0, slack=0.0) and not t_acc.in_range(-1e-8)
+    results = {"metrics": {"text": {"n": {"small": 1, "medium": 0, "large": 2}}, "face": {"n": [1, 2, 3]}}}
+    assert t_acc.counts(results) == {"small": 1, "medium": 0, "large": 2}
+    assert get_metric("f_sim").counts(results) is None and get_metric("f_sim_std").counts(results) is None
+    assert metric_for_key("face", "f_sim_std") is None and metric_for_key("text", "psnr").name == "text_psnr"
+    assert list(METRICS)[:4] == ["t_acc", "t_ned", "psnr", "ssim"] and len(METRICS) == len(list(METRICS))
+    assert METRICS["psnr"] is get_metric("text_psnr")  # the first metric stored under a key
+    assert t_acc.check_name == "t_acc" and get_metric("text_ssim").column_label == "SSIM"
+    assert MetricSpec("x", "text", "x", "text", (0.0, 1.0)).table_label == "x"
+    with pytest.raises(TfbenchError, match="register_metric takes a MetricSpec, got str"):
+        register_metric("t_acc")
+    with pytest.raises(TfbenchError, match=r"inputs='reading' is computed for text instances"):
+        _toy(side="face")
+    with pytest.raises(TfbenchError, match=r"inputs='similarity' is computed for face instances"):
+        _toy(inputs="similarity")
+
+
+def test_create_from_names_what_is_missing():
+    class Thing:
+        def __init__(self, size=1):
+            self.size = size
+
+    table = {"abc1": Thing, "abc2": Thing, "abc3": "no_such_module_xyz:Thing"}
+    with pytest.raises(UnknownNameError) as e:
+        reg.create_from(table, "abcx", "thing")
+    assert str(e.value) == "unknown thing 'abcx'; did you mean 'abc3', 'abc2'? (available: abc1, abc2, abc3)"
+    with pytest.raises(UnknownNameError) as e:
+        reg.create_from(table, "zzz", "thing")
+    assert str(e.value) == "unknown thing 'zzz' (available: abc1, abc2, abc3)"
+    assert reg.create_from(table, "abc1", "thing", size=3).size == 3  # a class is used as it is
+    with pytest.raises(TfbenchError, match=r"^thing 'abc3': cannot import 'no_such_module_xyz:Thing'"):
+        reg.create_from(table, "abc3", "thing")
+    with pytest.raises(UnknownNameError, match=r"^unknown metric 'psnrr'; did you mean 'psnr'"):
+        create_metric("psnrr")
+    from tfbench.metrics.text import OcrBackend
+
+    class Reads(OcrBackend):
+        name = "reads"
+
+        def recognize(self, crops):
+            return ["x"] * len(crops)
+
+    scorer = create_metric("text", backend=Reads())  # keyword arguments reach the scorer
+    assert scorer.backend.name == "reads" and scorer.score([None], ["x"])[0]["t_acc"] == 1.0
+
+
+def test_backend_registries_list_builtins_then_plugins():
+    from tfbench.metrics.backends import OCR_GROUP, BackendRegistry
+
+    fresh = BackendRegistry(OCR_GROUP, {"mine": "tfbench.metrics.text:RapidOcrBackend"}, "OCR backend")
+    assert (fresh.group, fresh.what, list(fresh), len(fresh)) == (OCR_GROUP, "OCR backend", ["mine"], 1)
+    assert fresh["mine"] == "tfbench.metrics.text:RapidOcrBackend" and fresh.load("mine").__name__ == "RapidOcrBackend"
+    fresh.register("other", "tfbench.metrics.text:TextScorer")
+    assert list(fresh) == ["mine", "other"] and fresh.load("other").__name__ == "TextScorer"
+    with pytest.raises(KeyError):
+        fresh["missing"]
+    with pytest.raises(UnknownNameError, match=r"unknown OCR backend 'minee'; did you mean 'mine'\? \(available: mine, other; "
+                                               r"packages add theirs under the 'tfbench.ocr_backends' entry-point group\)"):
+        fresh.load("minee")
+
+
+def test_refreshing_plugins_survives_a_plugin_metric_that_was_unregistered(tmp_path, monkeypatch):
+    _dist(tmp_path, "gonemetric", "[tfbench.metrics]\nt_gone = gonemetric:SPEC\n", """\
+        from tfbench.metrics.registry import MetricSpec
+
+        SPEC = MetricSpec("t_gone", "text", "t_gone", "text", (0.0, 1.0))
+        """)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        reg.refresh_plugins()
+        assert "t_gone" in check_names()
+        unregister_metric("t_gone")
+        reg.refresh_plugins()  # forgets it without tripping over its absence, and reads it again
+        assert "t_gone" in check_names()
+    finally:
+        monkeypatch.undo()
+        sys.modules.pop("gonemetric", None)
+        reg.refresh_plugins()
+    assert "t_gone" not in check_names()

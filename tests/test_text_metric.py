@@ -113,6 +113,13 @@ def test_batches_group_crops_of_equal_input_width_and_keep_word_order(ocr):
     assert sum(len(c) for c in spy.calls) == len(crops)
 
 
+def test_the_scorer_builds_its_backend_by_name():
+    assert TextScorer().backend.name == "rapidocr"  # the default
+    scorer = TextScorer("rapidocr", threads=1, batch_size=4)
+    assert isinstance(scorer.backend, RapidOcrBackend) and scorer.backend.batch_size == 4
+    assert scorer.describe()["version"].startswith("rapidocr 3.10.0")
+
+
 def test_backends_are_found_by_name_with_a_did_you_mean():
     assert list(OCR_BACKENDS)[:3] == ["rapidocr", "parseq", "paddleocr"]
     with pytest.raises(UnknownNameError, match="unknown OCR backend 'rapidoc'; did you mean 'rapidocr'"):

@@ -44,6 +44,7 @@ BLOCK_KEYS: tuple[str, ...] = BUCKET_NAMES + ("mean", "instance_mean")
 # What a per-instance ``compute`` function takes: the OCR reading (gt, pred) of a word, or the similarity
 # of a face with the face backend's same-person threshold (sim, threshold).
 INPUTS: tuple[str, ...] = ("reading", "similarity")
+INPUT_SIDES: dict[str, str] = {"reading": "text", "similarity": "face"}
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,8 @@ class MetricSpec:
             problems.append(f"show_buckets must be taken from {BLOCK_KEYS}")
         if (self.inputs is None) != (self.compute is None) or (self.inputs is not None and self.inputs not in INPUTS):
             problems.append(f"inputs ({' | '.join(INPUTS)}) and compute go together")
+        elif self.inputs is not None and self.side != INPUT_SIDES[self.inputs]:
+            problems.append(f"inputs={self.inputs!r} is computed for {INPUT_SIDES[self.inputs]} instances")
         if self.aggregation == "temporal" and not self.path:
             problems.append("a temporal metric needs the path of its value in results.json")
         if problems:
