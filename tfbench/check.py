@@ -272,8 +272,9 @@ def markdown_report(comparisons: Sequence[Comparison], tolerance: Tolerance) -> 
         status = (c.reason if c.reason.startswith("n/a") else "ok" + (f" ({c.reason.rstrip('; ')})" if c.reason else "")
                   ) if c.ok else f"**FAIL** {c.reason}"
         fmt = _count if c.metric == "failed_images" else _num
+        allowed = "-" if c.reason.startswith("n/a") else fmt(c.allowed)
         lines.append(f"| {c.group} | {c.metric} | {c.bucket} | {fmt(c.baseline)} | {fmt(c.new)} | "
-                     f"{fmt(c.delta, signed=True)} | {fmt(c.allowed)} | {status} |")
+                     f"{fmt(c.delta, signed=True)} | {allowed} | {status} |")
     skipped = sum(c.ok and c.reason.startswith("n/a") for c in comparisons)
     extra = f" ({skipped} not applicable: no value in the baseline)" if skipped else ""
     verdict = (f"**FAIL**: {len(failed)} of {len(comparisons)} checks dropped beyond the tolerance ({tolerance}){extra}"
