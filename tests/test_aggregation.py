@@ -72,6 +72,10 @@ def test_tokbench_rule_with_an_empty_bucket_and_the_instance_mean():
     nothing = aggregate_instances([], ("t_acc",), TE)
     assert nothing["t_acc"] == dict.fromkeys(("small", "medium", "large", "mean", "instance_mean"))
     assert (nothing["n_counted"], nothing["uncounted"]) == (0, 0)
+    assert aggregate_instances([{"ratio": 0.5}], (), TE) == {"n": {"small": 0, "medium": 0, "large": 0},
+                                                              "n_counted": 0, "uncounted": 1}
+    assert set(agg["metrics"]["text"]) == {"t_acc", "t_ned", "psnr", "ssim", "n", "n_counted", "uncounted"}
+    assert set(agg["metrics"]["face"]) == {"f_sim", "f_kept", "psnr", "ssim", "n", "n_counted", "uncounted"}
 
 
 def test_every_path_gives_byte_identical_aggregates(tmp_path):
@@ -147,6 +151,16 @@ def test_records_with_nan_inf_or_non_numbers_are_refused(bad, message):
         aggregate_records([face], TE, FE)
     ok = {"image": "z", "status": "ok", "words": [{"ratio": float("inf"), "t_acc": 1.0}], "faces": []}
     assert aggregate_records([ok], TE, FE)["metrics"]["text"]["uncounted"] == 1  # an infinite ratio: no bucket
+    huge = {"image": "h", "status": "ok", "words": [{"ratio": 0.5, "t_ned": 10**400}], "faces": []}
+    with pytest.raises(ResultsError, match="a word's `t_ned` is 1000000000.*, not a finite number"):
+        aggregate_records([huge], TE, FE)  # too large for a float: not finite either
+    after_skip = {"image": "s", "status": "ok", "faces": [], "words": [{"ratio": 0.01, "skipped": "below"},
+                                                                       {"ratio": 0.5, "t_acc": float("nan")}]}
+    with pytest.raises(ResultsError, match="a word's `t_acc` is nan"):
+        aggregate_records([after_skip], TE, FE)  # a skipped instance does not end the check of the others
+    other_side = {"image": "o", "status": "ok", "words": [{"ratio": 0.5, "t_acc": 1.0, "f_sim": "n/a"}],
+                  "faces": [{"ratio": 0.5, "f_sim": 0.9, "t_ned": "n/a"}]}
+    assert aggregate_records([other_side], TE, FE)["counts"] == {"images": 1, "words": 1, "faces": 1}  # not its keys
 
 
 def test_a_registered_metric_flows_into_results_show_and_check(tmp_path, capsys):
@@ -196,7 +210,7 @@ def test_failures_counts_and_compression_are_aggregated_from_records():
           for k, bpp in enumerate((1.0, 2.0, 4.5))]
     bad = [{"image": f"e{k:02d}", "status": "error", "stage": "adapter", "error": "boom", "n_words": 2, "n_faces": 1}
            for k in range(22)]
-    agg = aggregate_records(ok + bad, TE, FE)
+    agg = aggregate_records(list(reversed(ok + bad)), TE, FE)  # examples are listed in image-id order
     assert agg["counts"] == {"images": 25, "words": 3, "faces": 0}
     assert agg["failures"]["images"] == 22 and agg["failures"]["words"] == 44 and agg["failures"]["faces"] == 22
     assert len(agg["failures"]["examples"]) == 20 and agg["failures"]["examples"][0] == {
@@ -243,7 +257,10 @@ def test_malformed_records_name_the_image_and_the_fix(rec, message):
 def test_results_files_are_built_loaded_and_found(tmp_path):
     from tfbench.results import SCHEMA, find_results, git_revision, load_results
 
+    from tfbench._version import __version__
+
     r = _results(_records(), budget={"wall_s": 1.0}, config={"k": 1})
+    assert r["tfbench_version"] == __version__ and r["git"] == git_revision()
     assert r["schema"] == SCHEMA == "tfbench.results/1" and r["buckets"] == {"text": list(TE), "face": list(FE)}
     assert r["budget"] == {"wall_s": 1.0} and r["config"] == {"k": 1} and r["created"].endswith("+00:00")
     assert "compression" not in r and r["adapter"]["spec"] == "mytok"
@@ -273,6 +290,14 @@ def test_results_files_are_built_loaded_and_found(tmp_path):
 
     head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     assert git_revision() == (head or None) and (git_revision() is None or len(git_revision()) == 40)
+
+
+def test_git_revision_is_the_checkouts_wherever_tfbench_runs_from(tmp_path, monkeypatch):
+    from tfbench.results import git_revision
+
+    here = git_revision()
+    monkeypatch.chdir(tmp_path)  # not a git checkout: the revision still comes from where the code lives
+    assert git_revision() == here
 
 
 

@@ -1,5 +1,6 @@
 """The metric registry: built-in declarations, lookups, registration, entry-point plugins, backend registries."""
 import math
+import re
 import sys
 import textwrap
 
@@ -39,6 +40,13 @@ def test_builtin_metrics_are_declared_once_with_their_conventions():
 
 
 def test_unknown_names_get_a_did_you_mean():
+    with pytest.raises(UnknownNameError) as e:
+        get_metric("f_simm")
+    assert str(e.value) == ("unknown metric 'f_simm'; did you mean 'f_sim', 'face_ssim'? (registered: "
+                            + ", ".join(m.name for m in all_metrics()) + ")")
+    with pytest.raises(UnknownNameError) as e:
+        get_metric("zzz")
+    assert str(e.value).startswith("unknown metric 'zzz' (registered: t_acc, t_ned, ")
     with pytest.raises(UnknownNameError, match="unknown metric 'f_simm'; did you mean 'f_sim'"):
         get_metric("f_simm")
     with pytest.raises(UnknownNameError, match="unknown side 'txt'"):
@@ -60,6 +68,8 @@ def test_value_reads_a_results_dict_and_treats_undefined_as_none():
     assert get_metric("f_sim_std").value(results) == 0.02 and get_metric("f_sim_std").block(results) is None
     assert get_metric("t_acc").value({"metrics": {"text": {"t_acc": {"mean": float("nan")}}}}) is None
     assert get_metric("t_acc").value({"metrics": {"text": {"t_acc": {"mean": True}}}}) is None
+    assert get_metric("t_acc").value({"metrics": {"text": {"t_acc": {"mean": 0.25}}}}) == 0.25  # mean by default
+    assert get_metric("t_acc").block({"metrics": {"text": {"t_acc": 0.25}}}) is None  # not a block
     assert t_acc.format(0.123456) == "0.123" and get_metric("text_psnr").format(31.26) == "31.3"
     assert t_acc.format(None) == "-" and t_acc.format(None, missing="—") == "—"
     assert t_acc.in_range(1.0) and not t_acc.in_range(1.01) and get_metric("text_psnr").in_range(1e9)
@@ -85,23 +95,28 @@ def test_register_a_metric_in_one_place():
 
 
 @pytest.mark.parametrize("change,message", [
-    ({"name": "t-acc"}, "name must be an identifier"),
+    ({"name": "t-acc"}, "metric 't-acc': name must be an identifier"),
+    ({"name": "t acc", "side": "pixels"}, "metric 't acc': name must be an identifier; side must be one of"),
+    ({"score_range": (0.5, 0.5)}, "metric 't_acc_nocase': score_range must be (low, high) with low < high"),
+    ({"inputs": "pixels"}, "metric 't_acc_nocase': inputs (reading | similarity) and compute go together"),
     ({"side": "pixels"}, "side must be one of"),
     ({"modality": "audio"}, "modality must be one of"),
     ({"score_range": (1.0, 0.0)}, "score_range must be"),
     ({"show_buckets": ("tiny",)}, "show_buckets must be taken from"),
     ({"compute": None}, "inputs (reading | similarity) and compute go together"),
-    ({"aggregation": "temporal"}, "a temporal metric needs the path"),
+    ({"aggregation": "temporal"}, "a temporal metric needs the path of its value in results.json$"),
     ({"aggregation": "median"}, "aggregation must be one of"),
 ])
 def test_a_malformed_declaration_is_refused(change, message):
-    with pytest.raises(TfbenchError, match=message.replace("(", r"\(").replace(")", r"\)").replace("|", r"\|")):
+    with pytest.raises(TfbenchError, match=re.escape(message).replace(r"\$", "$")):
         _toy(**change)
 
 
 def test_a_computed_by_scorer_metric_has_no_instance_function():
     with pytest.raises(TfbenchError, match="computed by its scorer"):
         get_metric("f_sim").compute_fn()
+    with pytest.raises(TfbenchError, match=r"^metric 't_acc_nocase': cannot import 'no_such_module_xyz:f'"):
+        _toy(compute="no_such_module_xyz:f").compute_fn()
     assert get_metric("t_acc").compute_fn()("ab", "ab") == 1.0  # imported lazily from "module:function"
 
 
@@ -143,6 +158,7 @@ def test_metrics_and_backends_from_entry_points(tmp_path, monkeypatch):
         reg.refresh_plugins()
         assert get_metric("t_len_ok").label == "length ok" and "t_len_ok" in record_keys("text")
         assert list(OCR_BACKENDS) == ["rapidocr", "parseq", "paddleocr", "upper"] and "upper" in OCR_BACKENDS
+        assert len(OCR_BACKENDS) == 4 and len(FACE_BACKENDS) == 4
         assert OCR_BACKENDS["upper"] == "toyplug:UpperOcr"
         scores = TextScorer(create_ocr_backend("upper")).score([None, None], ["UPPER", "low"])
         assert scores == [{"pred": "UPPER", "t_acc": 1.0, "t_ned": 1.0, "t_len_ok": 1.0},
@@ -228,9 +244,19 @@ def test_backend_registries_list_builtins_then_plugins():
     assert fresh["mine"] == "tfbench.metrics.text:RapidOcrBackend" and fresh.load("mine").__name__ == "RapidOcrBackend"
     fresh.register("other", "tfbench.metrics.text:TextScorer")
     assert list(fresh) == ["mine", "other"] and fresh.load("other").__name__ == "TextScorer"
+    fresh.register("broken", "no_such_module_xyz:Ocr")
+    with pytest.raises(TfbenchError, match=r"^OCR backend 'broken': cannot import 'no_such_module_xyz:Ocr'"):
+        fresh.load("broken")
+    many = BackendRegistry(OCR_GROUP, {"mine1": "a:b", "mine2": "a:b", "mine3": "a:b"}, "thing")
+    with pytest.raises(UnknownNameError) as e:
+        many.load("minex")
+    assert str(e.value).startswith("unknown thing 'minex'; did you mean 'mine3', 'mine2'? (available: mine1, mine2, mine3;")
+    with pytest.raises(UnknownNameError) as e:
+        many.load("zzz")
+    assert str(e.value).startswith("unknown thing 'zzz' (available: mine1, mine2, mine3; packages add")
     with pytest.raises(KeyError):
         fresh["missing"]
-    with pytest.raises(UnknownNameError, match=r"unknown OCR backend 'minee'; did you mean 'mine'\? \(available: mine, other; "
+    with pytest.raises(UnknownNameError, match=r"unknown OCR backend 'minee'; did you mean 'mine'\? \(available: mine, other, broken; "
                                                r"packages add theirs under the 'tfbench.ocr_backends' entry-point group\)"):
         fresh.load("minee")
 

@@ -124,4 +124,5 @@ def test_backends_are_found_by_name_with_a_did_you_mean():
     assert list(OCR_BACKENDS)[:3] == ["rapidocr", "parseq", "paddleocr"]
     with pytest.raises(UnknownNameError, match="unknown OCR backend 'rapidoc'; did you mean 'rapidocr'"):
         create_ocr_backend("rapidoc")
-    assert isinstance(create_ocr_backend("rapidocr", threads=1), RapidOcrBackend)
+    assert isinstance(create_ocr_backend(), RapidOcrBackend)  # the default
+    assert create_ocr_backend("rapidocr", threads=1, batch_size=3).batch_size == 3

@@ -32,12 +32,8 @@ def aggregate_instances(instances: Iterable[dict[str, Any]], keys: tuple[str, ..
     means = {k: BucketMean(edges) for k in keys}
     uncounted = 0
     for inst in instances:
-        counted = False
-        for k in keys:
-            v = inst.get(k)
-            if v is not None:
-                counted = means[k].update(v, inst["ratio"]) or counted
-        if not counted:
+        counted = [means[k].update(inst[k], inst["ratio"]) for k in keys if inst.get(k) is not None]
+        if not any(counted):
             uncounted += 1
     out: dict[str, Any] = {k: means[k].compute() for k in keys}
     n = means[keys[0]].count_dict() if keys else dict.fromkeys(BUCKETS, 0)
@@ -85,11 +81,15 @@ def face_groups(faces: list[dict[str, Any]], edges: tuple[float, ...]) -> dict[s
     return out
 
 
-def _real(value: Any, finite: bool = True) -> bool:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
+def _number(value: Any) -> bool:
+    """An int or float (not a bool): what a record may hold where a number belongs."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _finite(value: Any) -> bool:
+    """A number that is neither NaN nor infinite (an int too large for a float is not)."""
     try:
-        return math.isfinite(float(value)) or not finite
+        return _number(value) and math.isfinite(float(value))
     except OverflowError:
         return False
 
@@ -109,9 +109,9 @@ def record_problem(rec: dict[str, Any]) -> str | None:
         for x in items:
             if x.get("skipped"):
                 continue
-            if not _real(x.get("ratio"), finite=False):
+            if not _number(x.get("ratio")):
                 return f"a {kind[:-1]} has no numeric `ratio`"
-            bad = [n for n in names if x.get(n) is not None and not _real(x[n])]
+            bad = [n for n in names if x.get(n) is not None and not _finite(x[n])]
             if bad:
                 return f"a {kind[:-1]}'s `{bad[0]}` is {x[bad[0]]!r}, not a finite number"
     return _compression_problem(rec.get("compression"))
@@ -122,7 +122,7 @@ def _compression_problem(comp: Any) -> str | None:
         return None
     if not isinstance(comp, dict):
         return "`compression` is not an object"
-    bad = [k for k in ("bits_per_pixel", "tokens") if comp.get(k) is not None and not _real(comp[k])]
+    bad = [k for k in ("bits_per_pixel", "tokens") if comp.get(k) is not None and not _finite(comp[k])]
     if bad:
         return f"`compression.{bad[0]}` is not a finite number"
     shape = comp.get("latent_shape")
