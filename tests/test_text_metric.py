@@ -72,19 +72,37 @@ def ocr():
 
 
 def test_the_recognizer_gets_bgr_crops_and_reads_real_words(ocr):
-    crops = [_word("Hello", 40, colour=(200, 20, 20), background=(20, 60, 230)), _word("STOP", 32)]
+    crops = [_word("Hello", 40, colour=(200, 20, 20), background=(20, 60, 230)), _word("STOP", 32),
+             _word("Total amount due today", 24)]
+    assert len({ocr.input_width(c) for c in crops}) == 2  # one call all the same: one crop at a time is not grouped
     spy = Spy(ocr._rec)
     ocr._rec = spy
     try:
-        assert ocr.recognize(crops) == ["Hello", "STOP"]
+        assert ocr.recognize(crops)[:2] == ["Hello", "STOP"]
     finally:
         ocr._rec = spy.rec
     sent = spy.calls[0]
-    assert len(spy.calls) == 1 and len(sent) == 2  # batch_size 1: all crops in one call, padded one by one
+    assert len(spy.calls) == 1 and len(sent) == 3  # batch_size 1: all crops in one call, padded one by one
     for got, crop in zip(sent, crops):
         assert np.array_equal(got, crop[..., ::-1]) and got.flags["C_CONTIGUOUS"]  # RGB -> BGR, contiguous
     assert ocr.recognize([]) == []
     assert ocr.version.startswith("rapidocr 3.10.0 PP-OCRv6") and ocr.name == "rapidocr"
+
+
+def test_the_recognizer_runs_with_the_declared_threads_and_batch(ocr, monkeypatch):
+    options = ocr._rec.session.session.get_session_options()
+    assert (ocr.threads, ocr.batch_size, options.intra_op_num_threads, options.inter_op_num_threads) == (1, 1, 1, 1)
+    default = RapidOcrBackend()
+    assert (default.threads, default.batch_size, default._rec.rec_batch_num) == (2, 1, 1)
+    assert default._rec.session.session.get_session_options().intra_op_num_threads == 2
+    assert RapidOcrBackend(threads=1, batch_size=5)._rec.rec_batch_num == 5
+    import sys
+
+    monkeypatch.setitem(sys.modules, "rapidocr", None)  # as if the package were not installed
+    from tfbench.errors import TfbenchError
+
+    with pytest.raises(TfbenchError, match=r"^the rapidocr package is missing: pip install rapidocr==3.10.0$"):
+        RapidOcrBackend()
 
 
 def test_input_width_is_the_padded_recognizer_width(ocr):
@@ -111,6 +129,10 @@ def test_batches_group_crops_of_equal_input_width_and_keep_word_order(ocr):
     for call in spy.calls:
         assert len({batched.input_width(img) for img in call}) == 1
     assert sum(len(c) for c in spy.calls) == len(crops)
+    two = RapidOcrBackend(threads=1, batch_size=2)  # any batch size above 1 groups
+    spy2 = Spy(two._rec)
+    two._rec = spy2
+    assert two.recognize(crops) == reference and sorted(len(c) for c in spy2.calls) == [1, 1, 2, 3]
 
 
 def test_the_scorer_builds_its_backend_by_name():

@@ -150,7 +150,26 @@ def _break(official, tmp_path, name, fn):
     ("tt.json", lambda d: d.pop("mytok"), r"tt.json: no method 'mytok' \(methods in this file: ori\)"),
     ("cord.json", lambda d: d["mytok"].pop("mytok_256"), r"cord.json: mytok: no setting for resolution 256"),
     ("sroie.json", '{"mytok": ', r"sroie.json: malformed JSON at line 1"),
-    ("docvqa.json", None, r"docvqa.json not found"),
+    ("docvqa.json", None, r"docvqa.json not found: the official scripts write one JSON per set into their "
+                          r"--save_dir; pass that folder \(or restrict the import with --sets\)"),
+    ("ic13.json", "[1]", r"ic13.json: top level: expected \{method: \{setting: ...\}\}, got list$"),
+    ("ic13.json", '{"a": {}, "b": {}}', r"ic13.json: no method 'mytok' \(methods in this file: a, b\)$"),
+    ("ic13.json", "{}", r"ic13.json: no method 'mytok' \(methods in this file: none\)$"),
+    ("ic13.json", '{"mytok": 3}', r"ic13.json: mytok: expected \{setting: \{results, details\}\}$"),
+    ("ic13.json", '{"mytok": {"mytok_512": {}, "x_1024": {}}}',
+     r"ic13.json: mytok: no setting for resolution 256 \(settings: mytok_512, x_1024\)$"),
+    ("ic13.json", '{"mytok": {"mytok_256": 5}}',
+     r"ic13.json: mytok.mytok_256.details: missing or not an object of file -> results$"),
+    ("ic13.json", '{"mytok": {"mytok_256": {"details": {"f.jpg": 3}}}}',
+     r"ic13.json: mytok.mytok_256.details\['f.jpg'\].results: missing or not a list of per-instance results$"),
+    ("ic13.json", '{"mytok": {"mytok_256": {"details": {"f.jpg": {"results": [3]}}}}}',
+     r"ic13.json: mytok.mytok_256.details\['f.jpg'\].results\[0\]: expected an object$"),
+    ("ic13.json", '{"mytok": {"mytok_256": {"details": {"f.jpg": {"results": [{"ratio": true}]}}}}}',
+     r"details\['f.jpg'\].results\[0\].ratio: expected a finite number, got True$"),
+    ("ic13.json", '{"mytok": {"mytok_256": {"details": {"f.jpg": {"results": [{"ratio": 0.5, "accuracy": 1, "ned": "x"}]}}}}}',
+     r"details\['f.jpg'\].results\[0\].ned: expected a finite number, got 'x'$"),
+    ("face.json", '{"mytok": {"256": {"details": {"f.png": {"results": [{"ratio": 0.5, "similarity": NaN}]}}}}}',
+     r"face.json: mytok.256.details\['f.png'\].results\[0\].similarity: expected a finite number, got nan$"),
 ])
 def test_broken_official_files_give_one_clear_error(official, tmp_path, name, fn, message):
     d = _break(official, tmp_path, name, fn)
@@ -177,8 +196,14 @@ def test_suite_names_and_bad_arguments(official, tmp_path):
     assert r["budget"] == {} and r["config"]["method"] == "mytok"
     with pytest.raises(TfbenchError, match="--resolution '300': TokBench images are evaluated at 256, 512, 1024"):
         import_official(official, "mytok", "300")
-    with pytest.raises(TfbenchError, match=r"unknown TokBench set\(s\) \['ic99'\]"):
+    with pytest.raises(TfbenchError, match=r"unknown TokBench set\(s\) \['ic99'\]; known: ic13, ic15, tt, textocr, cord, "
+                                           r"sroie, infograph, docvqa, face$"):
         import_official(official, "mytok", "256", sets=("ic99",))
+    import hashlib
+
+    assert r["config"]["files_sha256"]["ic13.json"] == hashlib.sha256((official / "ic13.json").read_bytes()).hexdigest()
+    assert r["config"]["imported_from"] == str(official.resolve()) and r["config"]["settings"] == {
+        "ic13": ["mytok_256"], "ic15": ["mytok_256"]}
     with pytest.raises(ResultsError, match="is not a folder"):
         import_official(official / "ic13.json", "mytok", "256")
     one = import_official(official, "mytok", "256", sets=("face",))

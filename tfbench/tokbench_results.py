@@ -74,12 +74,11 @@ def _instances(path: Path, method: str, resolution: str, kind: str) -> tuple[lis
                 if not isinstance(r, dict):
                     raise ResultsError(f"{at}: expected an object")
                 ratio = _number(r.get("ratio"), f"{at}.ratio")
-                if kind == "text":
-                    items.append({"i": k, "gt": r.get("gt"), "pred": r.get("pred"), "ratio": ratio,
-                                  "t_acc": _number(r.get("accuracy"), f"{at}.accuracy", allow_bool=True),
+                if kind == "text":  # only what is aggregated: the readings (gt, pred) stay in the official files
+                    items.append({"ratio": ratio, "t_acc": _number(r.get("accuracy"), f"{at}.accuracy", allow_bool=True),
                                   "t_ned": _number(r.get("ned"), f"{at}.ned")})
                 else:
-                    items.append({"i": k, "ratio": ratio, "f_sim": _number(r.get("similarity"), f"{at}.similarity")})
+                    items.append({"ratio": ratio, "f_sim": _number(r.get("similarity"), f"{at}.similarity")})
             out.append((str(file), items))
     return out, [str(k) for k in keys]
 
@@ -106,7 +105,7 @@ def import_official(directory: Path, method: str, resolution: str,
     records, files, used = [], {}, {}
     cache = ChecksumCache()
     for s in sets:
-        path = directory / f"{FACE_SET if s == FACE_SET else s}.json"
+        path = directory / f"{s}.json"
         kind = "face" if s == FACE_SET else "text"
         per_file, keys = _instances(path, method, resolution, kind)
         used[s] = keys
