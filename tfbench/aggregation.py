@@ -164,6 +164,7 @@ def aggregate_records(records: Iterable[dict[str, Any]], text_edges: tuple[float
     by_subset: dict[str, tuple[list, list]] = {}
     failures: dict[str, Any] = {"images": 0, "words": 0, "faces": 0, "examples": []}
     bpp, tokens = [], []
+    excluded = {"unreadable": 0, "no_landmarks": 0}  # instances the suite's curation kept out of scoring
     shapes, bases = set(), set()  # reported when every image agrees (fixed-size protocol runs do)
     for rec in records:
         check_record(rec)
@@ -176,6 +177,9 @@ def aggregate_records(records: Iterable[dict[str, Any]], text_edges: tuple[float
             continue
         w = [x for x in rec.get("words", []) if not x.get("skipped")]
         f = [x for x in rec.get("faces", []) if not x.get("skipped")]
+        for x in rec.get("words", []) + rec.get("faces", []):
+            if x.get("excluded") in excluded:
+                excluded[x["excluded"]] += 1
         words += w
         faces += f
         sub = by_subset.setdefault(rec.get("subset") or "", ([], []))
@@ -191,7 +195,8 @@ def aggregate_records(records: Iterable[dict[str, Any]], text_edges: tuple[float
     out: dict[str, Any] = {
         "metrics": _sides(words, faces, text_edges, face_edges),
         "failures": failures,
-        "counts": {"images": len(records), "words": len(words), "faces": len(faces)},
+        "counts": {"images": len(records), "words": len(words), "faces": len(faces),
+                   "unreadable_words": excluded["unreadable"], "faces_without_landmarks": excluded["no_landmarks"]},
         "compression": {"bits_per_pixel": _mean_or_none(bpp), "tokens": _mean_or_none(tokens),
                         "latent_shape": list(next(iter(shapes))) if len(shapes) == 1 and None not in shapes else None,
                         "bpp_basis": next(iter(bases)) if len(bases) == 1 else None},

@@ -22,7 +22,8 @@ declared by :mod:`tfbench.metrics.registry`)::
                           # groups: only when faces carry `groups` labels from the manifest
      "subsets": {name: {"text": ..., "face": ...}},      # when the suite has several subsets
      "failures": {"images": int, "words": int, "faces": int, "examples": [{image, stage, error}]},
-     "counts": {"images", "words", "faces"},
+     "counts": {"images", "words", "faces", "unreadable_words", "faces_without_landmarks"},
+         # the last two: instances the suite's curation excluded from scoring (not in words/faces)
      "budget": {"wall_s", "peak_rss_mb", "device", "stages": {...}, "images_evaluated", "images_resumed", ...}}
 """
 from __future__ import annotations
