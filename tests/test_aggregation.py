@@ -160,7 +160,8 @@ def test_records_with_nan_inf_or_non_numbers_are_refused(bad, message):
         aggregate_records([after_skip], TE, FE)  # a skipped instance does not end the check of the others
     other_side = {"image": "o", "status": "ok", "words": [{"ratio": 0.5, "t_acc": 1.0, "f_sim": "n/a"}],
                   "faces": [{"ratio": 0.5, "f_sim": 0.9, "t_ned": "n/a"}]}
-    assert aggregate_records([other_side], TE, FE)["counts"] == {"images": 1, "words": 1, "faces": 1}  # not its keys
+    assert aggregate_records([other_side], TE, FE)["counts"] == {"images": 1, "words": 1, "faces": 1, "unreadable_words": 0,
+                                                                 "faces_without_landmarks": 0}  # not its keys
 
 
 def test_a_registered_metric_flows_into_results_show_and_check(tmp_path, capsys):
@@ -211,7 +212,7 @@ def test_failures_counts_and_compression_are_aggregated_from_records():
     bad = [{"image": f"e{k:02d}", "status": "error", "stage": "adapter", "error": "boom", "n_words": 2, "n_faces": 1}
            for k in range(22)]
     agg = aggregate_records(list(reversed(ok + bad)), TE, FE)  # examples are listed in image-id order
-    assert agg["counts"] == {"images": 25, "words": 3, "faces": 0}
+    assert agg["counts"] == {"images": 25, "words": 3, "faces": 0, "unreadable_words": 0, "faces_without_landmarks": 0}
     assert agg["failures"]["images"] == 22 and agg["failures"]["words"] == 44 and agg["failures"]["faces"] == 22
     assert len(agg["failures"]["examples"]) == 20 and agg["failures"]["examples"][0] == {
         "image": "e00", "stage": "adapter", "error": "boom"}

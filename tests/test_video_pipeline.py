@@ -215,6 +215,6 @@ def test_real_clip_imports_with_detected_faces_and_runs(shared, scorers, tmp_pat
     assert min(len(a.record.faces) for a in c.annotations) >= 4
     r = evaluate_video(suite, create_adapter("h264:crf=30"), "256", scorers, tmp_path / "out")
     f = r["metrics"]["face"]
-    assert sum(f["n"].values()) > 0 and 0.2 < f["f_sim"]["mean"] < 0.99
+    assert sum(f["n"].values()) > 0 and 0.2 < f["f_sim"]["instance_mean"] < 0.99  # small faces: some buckets empty
     assert r["video"]["temporal"]["flicker"]["pairs"] == 104 and r["video"]["temporal"]["face"]["tracks"] >= 1
     assert 0 < r["adapter"]["bits_per_pixel"] < 1
