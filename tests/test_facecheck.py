@@ -194,7 +194,7 @@ def test_video_pairs_are_scored_per_frame_and_aggregated_per_clip(face_data, tmp
     pytest.importorskip("av")
     from tests.facecheck_fixtures import paste_face
     from tfbench.metrics.face import YuNetDetector
-    from tfbench.video_io import write_video
+    from tfbench.video.io import write_video
 
     det = YuNetDetector()
     base = np.asarray(Image.fromarray(face_data.images["df_img14.jpg"]).resize((320, 320)))

@@ -7,10 +7,10 @@ import pytest
 from tfbench.datasets.tokbench_video import import_tokbench_video
 from tfbench.errors import ManifestError
 from tfbench.registry import create_adapter
-from tfbench.video_import import import_clip
-from tfbench.video_io import iter_frames, write_video
-from tfbench.video_manifest import load_video_suite_file
-from tfbench.video_pipeline import evaluate_video
+from tfbench.datasets.clip import import_clip
+from tfbench.video.io import iter_frames, write_video
+from tfbench.video.manifest import load_video_suite_file
+from tfbench.video.stage import evaluate_video
 
 
 def _clip(path, n, w=128, h=96):

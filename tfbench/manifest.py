@@ -94,7 +94,7 @@ class Suite:
                 "license": self.license, "description": self.description}
 
 
-class _Ctx:
+class ManifestContext:
     """Builds error messages that name the file, the record and the field."""
 
     def __init__(self, source: str) -> None:
@@ -111,7 +111,7 @@ def _finite(v: int | float) -> bool:
         return False
 
 
-def _list(ctx: _Ctx, where: str, value: Any) -> list:
+def _list(ctx: ManifestContext, where: str, value: Any) -> list:
     if value is None:
         return []
     if not isinstance(value, list):
@@ -119,7 +119,7 @@ def _list(ctx: _Ctx, where: str, value: Any) -> list:
     return value
 
 
-def _number_list(ctx: _Ctx, where: str, value: Any, n: int) -> list[float]:
+def _number_list(ctx: ManifestContext, where: str, value: Any, n: int) -> list[float]:
     if not isinstance(value, (list, tuple)) or len(value) != n:
         raise ctx.fail(where, f"expected a list of {n} numbers, got {value!r:.80}")
     out = []
@@ -130,7 +130,7 @@ def _number_list(ctx: _Ctx, where: str, value: Any, n: int) -> list[float]:
     return out
 
 
-def _points(ctx: _Ctx, where: str, value: Any, n: int) -> np.ndarray:
+def _points(ctx: ManifestContext, where: str, value: Any, n: int) -> np.ndarray:
     if isinstance(value, (list, tuple)) and len(value) == 2 * n and all(isinstance(v, (int, float)) for v in value):
         value = [value[i:i + 2] for i in range(0, 2 * n, 2)]
     if not isinstance(value, (list, tuple)) or len(value) != n:
@@ -138,7 +138,7 @@ def _points(ctx: _Ctx, where: str, value: Any, n: int) -> np.ndarray:
     return np.array([_number_list(ctx, f"{where}[{i}]", p, 2) for i, p in enumerate(value)], dtype=np.float64)
 
 
-def _check_box(ctx: _Ctx, where: str, box: list[float], width: int, height: int, tol: float = 1.0) -> None:
+def _check_box(ctx: ManifestContext, where: str, box: list[float], width: int, height: int, tol: float = 1.0) -> None:
     x0, y0, x1, y1 = box
     if x1 <= x0 or y1 <= y0:
         raise ctx.fail(where, f"box {box} has no area (need x0 < x1 and y0 < y1)")
@@ -146,7 +146,7 @@ def _check_box(ctx: _Ctx, where: str, box: list[float], width: int, height: int,
         raise ctx.fail(where, f"box {box} lies outside the {width}x{height} image")
 
 
-def _word(ctx: _Ctx, where: str, raw: Any, width: int, height: int) -> Word:
+def parse_word(ctx: ManifestContext, where: str, raw: Any, width: int, height: int) -> Word:
     if not isinstance(raw, dict):
         raise ctx.fail(where, "expected an object with `text` and `box` or `polygon`")
     text = raw.get("text")
@@ -170,7 +170,7 @@ def _word(ctx: _Ctx, where: str, raw: Any, width: int, height: int) -> Word:
     return Word(text=text, box=tuple(box), ratio=float(ratio), polygon=polygon)
 
 
-def _face(ctx: _Ctx, where: str, raw: Any, width: int, height: int) -> Face:
+def parse_face(ctx: ManifestContext, where: str, raw: Any, width: int, height: int) -> Face:
     if not isinstance(raw, dict):
         raise ctx.fail(where, "expected an object with `box` and `landmarks`")
     if raw.get("landmarks", raw.get("kps")) is None:
@@ -196,7 +196,7 @@ def _face(ctx: _Ctx, where: str, raw: Any, width: int, height: int) -> Face:
                 groups={str(k): str(v) for k, v in groups.items()})
 
 
-def _image(ctx: _Ctx, i: int, raw: Any) -> ImageRecord:
+def _image(ctx: ManifestContext, i: int, raw: Any) -> ImageRecord:
     where = f"images[{i}]"
     if not isinstance(raw, dict):
         raise ctx.fail(where, "expected an object")
@@ -210,8 +210,8 @@ def _image(ctx: _Ctx, i: int, raw: Any) -> ImageRecord:
         if isinstance(v, bool) or not isinstance(v, int) or not 0 < v <= MAX_SIDE:
             raise ctx.fail(f"{where}.{key}", f"expected a positive integer up to {MAX_SIDE}, got {v!r:.40}")
     w, h = raw["width"], raw["height"]
-    words = tuple(_word(ctx, f"{where}.words[{j}]", x, w, h) for j, x in enumerate(_list(ctx, f"{where}.words", raw.get("words"))))
-    faces = tuple(_face(ctx, f"{where}.faces[{j}]", x, w, h) for j, x in enumerate(_list(ctx, f"{where}.faces", raw.get("faces"))))
+    words = tuple(parse_word(ctx, f"{where}.words[{j}]", x, w, h) for j, x in enumerate(_list(ctx, f"{where}.words", raw.get("words"))))
+    faces = tuple(parse_face(ctx, f"{where}.faces[{j}]", x, w, h) for j, x in enumerate(_list(ctx, f"{where}.faces", raw.get("faces"))))
     sha = raw.get("sha256")
     if sha is not None and (not isinstance(sha, str) or len(sha) != 64):
         raise ctx.fail(f"{where}.sha256", f"expected 64 hex characters, got {sha!r}")
@@ -219,7 +219,7 @@ def _image(ctx: _Ctx, i: int, raw: Any) -> ImageRecord:
                        sha256=sha, subset=str(raw.get("subset") or ""))
 
 
-def _edges(ctx: _Ctx, raw: Any, default: dict[str, tuple[float, ...]], kind: str) -> dict[str, tuple[float, ...]]:
+def parse_edges(ctx: ManifestContext, raw: Any, default: dict[str, tuple[float, ...]], kind: str) -> dict[str, tuple[float, ...]]:
     if raw is None:
         return dict(default)
     if not isinstance(raw, dict):
@@ -233,7 +233,7 @@ def _edges(ctx: _Ctx, raw: Any, default: dict[str, tuple[float, ...]], kind: str
     return out
 
 
-def parse_records(ctx: _Ctx, data: Any, schema: str, key: str, parse: Callable[[_Ctx, int, Any], Any],
+def parse_records(ctx: ManifestContext, data: Any, schema: str, key: str, parse: Callable[[ManifestContext, int, Any], Any],
                   schema_default: str | None = None) -> list[Any]:
     """Check a manifest's header (object, schema, name, version) and parse ``data[key]`` with unique ids."""
     if not isinstance(data, dict):
@@ -256,7 +256,7 @@ def parse_records(ctx: _Ctx, data: Any, schema: str, key: str, parse: Callable[[
 
 
 def parse_suite(data: Any, root: Path, source: str = "<manifest>") -> Suite:
-    ctx = _Ctx(source)
+    ctx = ManifestContext(source)
     images = parse_records(ctx, data, SCHEMA, "images", _image, schema_default=SCHEMA)
     buckets = data.get("buckets") or {}
     if not isinstance(buckets, dict):
@@ -268,8 +268,8 @@ def parse_suite(data: Any, root: Path, source: str = "<manifest>") -> Suite:
         name=str(data["name"]), version=str(data["version"]), modality=str(data.get("modality", "image")),
         images=images, root=root,
         resolutions=[str(r) for r in resolutions],
-        text_edges=_edges(ctx, buckets.get("text"), TEXT_EDGES, "text"),
-        face_edges=_edges(ctx, buckets.get("face"), FACE_EDGES, "face"),
+        text_edges=parse_edges(ctx, buckets.get("text"), TEXT_EDGES, "text"),
+        face_edges=parse_edges(ctx, buckets.get("face"), FACE_EDGES, "face"),
         license=str(data.get("license", "")), citation=str(data.get("citation", "")),
         description=str(data.get("description", "")),
     )

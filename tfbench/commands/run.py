@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _resolutions(values: list[str] | None) -> list[str]:
+def parse_resolutions(values: list[str] | None) -> list[str]:
     from tfbench.errors import TfbenchError
     from tfbench.resize import parse_resolution, resolution_label
 
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     if args.engine == "ray":
         return _run_ray(args, shard)
     specs = args.adapter or DEFAULT_ADAPTERS
-    resolutions = _resolutions(args.resolution)
+    resolutions = parse_resolutions(args.resolution)
     adapters = [create_adapter(s) for s in specs]  # fail on a bad spec before any work
     suite = load_suite(args.suite, args.data_root)
     if getattr(suite, "modality", "image") == "video":  # video suites have their own pipeline
@@ -119,7 +119,7 @@ def _run_ray(args: argparse.Namespace, shard: "Shard | None") -> int:
         raise TfbenchError("--keep-crops is not supported with --engine ray yet; run it with --engine local")
     options = RayOptions(address=args.ray_address, workers=args.workers, ocr=args.ocr, face=args.face,
                          threads=args.threads, device=args.device)
-    results = run_ray(args.suite, args.data_root, args.adapter or DEFAULT_ADAPTERS, _resolutions(args.resolution),
+    results = run_ray(args.suite, args.data_root, args.adapter or DEFAULT_ADAPTERS, parse_resolutions(args.resolution),
                       Path(args.out), options, on_error=args.on_error, batch_size=args.batch_size,
                       score_all=args.score_all, shard=shard)
     if args.json:

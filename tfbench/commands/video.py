@@ -17,8 +17,8 @@ def run_video(args: argparse.Namespace, suite: Any, adapters: list | None = None
     from tfbench.pipeline import Scorers
     from tfbench.registry import create_adapter
     from tfbench.report import text_table
-    from tfbench.video_pipeline import evaluate_video
-    from tfbench.video_resize import parse_video_resolution
+    from tfbench.video.stage import evaluate_video
+    from tfbench.video.resize import parse_video_resolution
 
     resolutions = []
     for v in getattr(args, "resolution", None) or ["256"]:
@@ -72,51 +72,25 @@ def _temporal_lines(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+DEPRECATED = {"import-clip": "data import clip", "import-tokbench": "data import tokbench-video"}
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("video", help="import a video clip or the TokBench video sets as a video suite")
+    """`tfbench video import-clip|import-tokbench`: hidden, deprecated spellings of `tfbench data import clip|tokbench-video`."""
+    from tfbench.commands.data import register_video_importers
+
+    p = sub.add_parser("video")  # no help: not listed; the importers live under `tfbench data import`
     verbs = p.add_subparsers(dest="video_command", metavar="ACTION")
-    register_import_kinds(verbs, prefix="import-")
+    register_video_importers(verbs, names=tuple(DEPRECATED))  # type: ignore[arg-type]
+    for name, parser in verbs.choices.items():
+        parser.set_defaults(func=_deprecated(name, parser.get_default("func")))
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
-def register_import_kinds(kinds: argparse._SubParsersAction, prefix: str = "") -> None:
-    """The video importers, as `tfbench video import-clip|import-tokbench` and `tfbench data import clip|tokbench-video`."""
-    c = kinds.add_parser(f"{prefix}clip", help="a video clip (+ optional per-frame annotations) -> a video suite manifest",
-                         description="Without --annotations, faces are detected with YuNet on every --every-th frame "
-                                     "and linked into tracks. Annotation JSON: {\"annotations\": [{\"frame\": N (0-based), "
-                                     "\"words\": [{\"text\", \"box\"}], \"faces\": [{\"box\", \"landmarks\"?}]}]}; faces "
-                                     "without landmarks get them from the detector (IoU match) here, once.")
-    c.add_argument("clip", metavar="CLIP")
-    c.add_argument("--out", required=True, help="folder for manifest.json and a copy of the clip")
-    c.add_argument("--annotations", default=None, help="per-frame annotations JSON (default: detect faces)")
-    c.add_argument("--every", type=int, default=5, help="without --annotations: detect faces every N frames (default 5)")
-    c.add_argument("--min-face", type=float, default=16.0, help="smallest detected face side kept, pixels (default 16)")
-    c.add_argument("--min-iou", type=float, default=0.3, help="IoU a detection needs to give a face its landmarks")
-    c.add_argument("--name", default=None, help="suite name (default: the clip's file name)")
-    c.set_defaults(func=_import_clip)
-    t = kinds.add_parser("import-tokbench" if prefix else "tokbench-video",
-                         help="TokBench video_annotations/ + videos -> tokbench-video manifest")
-    t.add_argument("dir", metavar="DIR")
-    t.add_argument("--videos", default=None, help="folder holding the clips (default: DIR/videos)")
-    t.add_argument("--out", default=None, help="manifest path (default: DIR/tokbench-video.json)")
-    t.set_defaults(func=_import_tokbench)
+def _deprecated(name: str, func):
+    def run(args: argparse.Namespace) -> int:
+        print(f"tfbench: `tfbench video {name}` is deprecated and will be removed; use `tfbench {DEPRECATED[name]}` "
+              f"(same arguments)", file=sys.stderr)
+        return func(args)
 
-
-def _import_clip(args: argparse.Namespace) -> int:
-    from tfbench.video_import import import_clip
-
-    manifest, report = import_clip(Path(args.clip), Path(args.out), annotations=Path(args.annotations) if args.annotations else None,
-                                   every=args.every, min_face=args.min_face, min_iou=args.min_iou, name=args.name)
-    print(report.summary())
-    print(f"wrote {manifest}; next: tfbench run --suite {manifest} -a h264:crf=30")
-    return 0
-
-
-def _import_tokbench(args: argparse.Namespace) -> int:
-    from tfbench.datasets.tokbench_video import import_tokbench_video
-
-    manifest, report = import_tokbench_video(Path(args.dir), videos=Path(args.videos) if args.videos else None,
-                                             out=Path(args.out) if args.out else None)
-    print(report.summary())
-    print(f"wrote {manifest}; next: tfbench run --suite {manifest} -r 256 -r 480")
-    return 0
+    return run

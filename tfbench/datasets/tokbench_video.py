@@ -24,8 +24,8 @@ from tfbench.datasets.common import ImportReport, Where, box_of, finite_numbers,
 from tfbench.datasets.tokbench import read_json
 from tfbench.errors import ManifestError
 from tfbench.records import write_json_atomic
-from tfbench.video_io import VideoInfo, probe
-from tfbench.video_manifest import SCHEMA, load_video_suite_file
+from tfbench.video.io import VideoInfo, probe
+from tfbench.video.manifest import SCHEMA, load_video_suite_file
 
 TEXT_SETS: tuple[str, ...] = ("ch3", "ds")
 FRAME_RE = re.compile(r"-frame(\d+)(?:\.[A-Za-z0-9]+)?$")

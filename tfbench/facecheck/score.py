@@ -132,7 +132,7 @@ class FaceChecker:
         return {"faces": self.score_faces(original, processed, faces)}
 
     def check_video(self, pair: Pair, frame_step: int = 1, max_frames: int | None = None) -> dict[str, Any]:
-        from tfbench.video_io import iter_frames
+        from tfbench.video.io import iter_frames
 
         frames: list[dict] = []
         n_orig = n_proc = 0

@@ -18,8 +18,8 @@ from tfbench.datasets.common import ImportReport, Where, clip_box
 from tfbench.datasets.folder import iou, match_detections
 from tfbench.errors import ManifestError
 from tfbench.records import write_json_atomic
-from tfbench.video_io import iter_frames, probe
-from tfbench.video_manifest import SCHEMA, load_video_suite_file
+from tfbench.video.io import iter_frames, probe
+from tfbench.video.manifest import SCHEMA, load_video_suite_file
 
 TRACK_IOU = 0.2  # a detection continues a track when it overlaps the track's last box at least this much
 
@@ -137,7 +137,7 @@ def import_clip(clip: Path, out: Path, annotations: Path | None = None, every: i
         "schema": SCHEMA, "name": name or clip_id, "version": "1", "modality": "video",
         "description": f"user clip {clip.name}" + ("" if annotations else f", faces detected every {every} frames"),
         "resolutions": ["256", "480"],
-        "import": {"importer": "tfbench.video_import/1", "source": str(clip), "annotations": str(annotations) if annotations else None,
+        "import": {"importer": "tfbench.datasets.clip/1", "source": str(clip), "annotations": str(annotations) if annotations else None,
                    "every": every, "min_face": min_face, "min_iou": min_iou, "detector_max_side": max_side,
                    "report": report.to_dict()},
         "clips": [{"id": clip_id, "file": dest.name, "width": info.width, "height": info.height, "frames": info.frames,

@@ -24,7 +24,7 @@ from typing import Any
 
 from tfbench.errors import ManifestError
 from tfbench.jsonfile import read_json
-from tfbench.manifest import ImageRecord, _Ctx, _edges, _face, _word, parse_records
+from tfbench.manifest import ImageRecord, ManifestContext, parse_edges, parse_face, parse_word, parse_records
 
 SCHEMA = "tfbench.video-suite/1"
 
@@ -93,20 +93,20 @@ class VideoSuite:
                 "resolutions": self.resolutions, "license": self.license, "description": self.description}
 
 
-def _track(ctx: _Ctx, where: str, raw: Any) -> str | None:
+def _track(ctx: ManifestContext, where: str, raw: Any) -> str | None:
     t = raw.get("track") if isinstance(raw, dict) else None
     if t is not None and not isinstance(t, (str, int)):
         raise ctx.fail(f"{where}.track", f"expected a string or integer, got {t!r}")
     return None if t is None else str(t)
 
 
-def _positive_int(ctx: _Ctx, where: str, v: Any) -> int:
+def _positive_int(ctx: ManifestContext, where: str, v: Any) -> int:
     if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
         raise ctx.fail(where, f"expected a positive integer, got {v!r}")
     return v
 
 
-def _clip(ctx: _Ctx, i: int, raw: Any) -> VideoClip:
+def _clip(ctx: ManifestContext, i: int, raw: Any) -> VideoClip:
     where = f"clips[{i}]"
     if not isinstance(raw, dict):
         raise ctx.fail(where, "expected an object")
@@ -139,8 +139,8 @@ def _clip(ctx: _Ctx, i: int, raw: Any) -> VideoClip:
         if frame in anns:
             raise ctx.fail(f"{aw}.frame", f"frame {frame} is annotated twice; merge the two entries")
         words_raw, faces_raw = a.get("words") or [], a.get("faces") or []
-        words = tuple(_word(ctx, f"{aw}.words[{k}]", x, w, h) for k, x in enumerate(words_raw))
-        faces = tuple(_face(ctx, f"{aw}.faces[{k}]", x, w, h) for k, x in enumerate(faces_raw))
+        words = tuple(parse_word(ctx, f"{aw}.words[{k}]", x, w, h) for k, x in enumerate(words_raw))
+        faces = tuple(parse_face(ctx, f"{aw}.faces[{k}]", x, w, h) for k, x in enumerate(faces_raw))
         record = ImageRecord(id=f"{clip_id}@{frame}", file=file, width=w, height=h, words=words, faces=faces,
                              subset=str(raw.get("subset") or ""))
         anns[frame] = FrameAnnotation(frame, record,
@@ -155,14 +155,14 @@ def _clip(ctx: _Ctx, i: int, raw: Any) -> VideoClip:
 
 
 def parse_video_suite(data: Any, root: Path, source: str = "<manifest>") -> VideoSuite:
-    ctx = _Ctx(source)
+    ctx = ManifestContext(source)
     clips = parse_records(ctx, data, SCHEMA, "clips", _clip)
     buckets = data.get("buckets") or {}
     return VideoSuite(
         name=str(data["name"]), version=str(data["version"]), clips=clips, root=root,
         resolutions=[str(r) for r in data.get("resolutions", ["256", "480"])],
-        text_edges=_edges(ctx, buckets.get("text"), VIDEO_TEXT_EDGES, "text"),
-        face_edges=_edges(ctx, buckets.get("face"), VIDEO_FACE_EDGES, "face"),
+        text_edges=parse_edges(ctx, buckets.get("text"), VIDEO_TEXT_EDGES, "text"),
+        face_edges=parse_edges(ctx, buckets.get("face"), VIDEO_FACE_EDGES, "face"),
         license=str(data.get("license", "")), citation=str(data.get("citation", "")),
         description=str(data.get("description", "")),
     )

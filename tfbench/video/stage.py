@@ -26,9 +26,9 @@ from tfbench.protocol import Adapter, check_batch, check_reconstruction
 from tfbench.records import RecordWriter, latest_by_image, read_records, write_json_atomic
 from tfbench.resize import to_u8
 from tfbench.results import aggregate_records, build_results
-from tfbench.video_io import VideoLoadError, iter_frames
-from tfbench.video_manifest import FrameAnnotation, VideoClip, VideoSuite
-from tfbench.video_resize import (VideoPlacement, canvas_to_frame, chunk_length, frame_to_canvas, frames_for_rule,
+from tfbench.video.io import VideoLoadError, iter_frames
+from tfbench.video.manifest import FrameAnnotation, VideoClip, VideoSuite
+from tfbench.video.resize import (VideoPlacement, canvas_to_frame, chunk_length, frame_to_canvas, frames_for_rule,
                                   pad_frames, parse_video_resolution, plan_video)
 
 DEFAULT_MAX_FRAMES = 33  # 4n+1 and 8n+1 both allow 33; codecs get 33 frames per stream
