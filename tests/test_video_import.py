@@ -10,7 +10,7 @@ from tfbench.registry import create_adapter
 from tfbench.datasets.clip import import_clip
 from tfbench.video.io import iter_frames, write_video
 from tfbench.video.manifest import load_video_suite_file
-from tfbench.video.stage import evaluate_video
+from tfbench.pipeline import evaluate
 
 
 def _clip(path, n, w=128, h=96):
@@ -54,7 +54,7 @@ def test_tokbench_video_layout_imports_and_runs(tmp_path, scorers):
     assert [x.frame for x in f.annotations] == [0, 2] and f.annotations[1].record.faces[0].ratio == 0.12
     assert np.allclose(f.annotations[0].record.faces[0].landmarks, KPS)
     assert report.words == 3 and report.faces == 2 and set(report.per_subset) == {"text_ch3", "text_ds", "face"}
-    r = evaluate_video(suite, create_adapter("identity"), "480", scorers, tmp_path / "out", score_all=True)
+    r = evaluate(suite, create_adapter("identity"), "480", scorers, tmp_path / "out", score_all=True)
     assert r["counts"]["clips"] == 3 and r["failures"]["images"] == 0
     assert r["suite"]["resolution"] == "480" and r["buckets"]["text"] == [0.005, 0.01, 0.02, 1.0]
 

@@ -13,7 +13,7 @@ from tfbench.registry import create_adapter
 from tfbench.suites import load_suite
 from tfbench.video.io import VideoLoadError, write_video
 from tfbench.video.manifest import SCHEMA, load_video_suite_file
-from tfbench.video.stage import evaluate_video
+from tfbench.pipeline import evaluate
 
 
 @pytest.fixture(scope="module")
@@ -98,11 +98,11 @@ def test_video_results_schema_and_extras(cli_runs):
 def test_rerun_resumes_per_clip(mini_video, scorers, tmp_path):
     a = create_adapter("h264:crf=35")
     sel = lambda c: c.id in ("text_slow", "faces_small")  # noqa: E731
-    first = evaluate_video(mini_video, a, "256", scorers, tmp_path, select=sel)
+    first = evaluate(mini_video, a, "256", scorers, tmp_path, select=sel)
     journal = next(tmp_path.rglob("records.jsonl"))
     lines = journal.read_text().splitlines()
     journal.write_text(lines[0] + "\n" + lines[1][:50])  # a kill in the middle of the second record
-    second = evaluate_video(mini_video, a, "256", scorers, tmp_path, select=sel)
+    second = evaluate(mini_video, a, "256", scorers, tmp_path, select=sel)
     assert second["budget"]["clips_evaluated"] == 1 and second["budget"]["clips_resumed"] == 1
     assert second["metrics"] == first["metrics"]
     assert len(read_records(journal)) == 2
@@ -154,7 +154,7 @@ def test_frame_rule_padding_in_the_pipeline(tmp_path, scorers):
     suite = load_video_suite_file(_manifest(tmp_path))
     a = FourNPlusOne()
     a.spec = "4n+1"
-    r = evaluate_video(suite, a, "256", scorers, tmp_path / "out", max_frames=6)  # chunk of 5 frames, padded to 5
+    r = evaluate(suite, a, "256", scorers, tmp_path / "out", max_frames=6)  # chunk of 5 frames, padded to 5
     assert r["video"]["chunk_frames"] == 5 and r["counts"]["annotated_frames"] == 3 and r["failures"]["images"] == 0
 
 
@@ -164,8 +164,8 @@ def test_adapter_frame_count_mismatch_is_one_clear_error(tmp_path, scorers):
     a = DropLastFrame()
     a.spec = "drop-last"
     with pytest.raises(AdapterError, match=r"clip 'c': drop-last: decode\(\) returned 4 frames for a chunk of 5 frames"):
-        evaluate_video(suite, a, "256", scorers, tmp_path / "out")
-    r = evaluate_video(suite, a, "256", scorers, tmp_path / "out", on_error="skip")
+        evaluate(suite, a, "256", scorers, tmp_path / "out")
+    r = evaluate(suite, a, "256", scorers, tmp_path / "out", on_error="skip")
     assert r["failures"]["images"] == 1 and "returned 4 frames" in r["failures"]["examples"][0]["error"]
 
 
@@ -173,7 +173,7 @@ def test_undecodable_clip_is_one_clear_error(tmp_path, scorers, capsys):
     (tmp_path / "clip.mp4").write_bytes(b"not a video at all" * 100)
     manifest = _manifest(tmp_path)
     with pytest.raises(VideoLoadError, match=r"clip 'c': cannot open video .*clip.mp4"):
-        evaluate_video(load_video_suite_file(manifest), create_adapter("h264:crf=30"), "256", scorers, tmp_path / "o")
+        evaluate(load_video_suite_file(manifest), create_adapter("h264:crf=30"), "256", scorers, tmp_path / "o")
     assert main(["run", "--suite", str(manifest), "-a", "h264", "--out", str(tmp_path / "o2"), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("tfbench: error: clip 'c': cannot open video") and err.count("\n") == 1
@@ -185,7 +185,7 @@ def test_annotation_for_a_frame_that_does_not_exist(tmp_path, scorers):
     _tiny_clip(tmp_path / "clip.mp4", n=5)  # the manifest claims 9 frames, the file has 5
     suite = load_video_suite_file(_manifest(tmp_path, frames_declared=9, annotated=(0, 6)))
     with pytest.raises(VideoLoadError, match=r"has 5 frames but clip 'c' is annotated at frame 6"):
-        evaluate_video(suite, create_adapter("h264:crf=30"), "256", scorers, tmp_path / "o")
+        evaluate(suite, create_adapter("h264:crf=30"), "256", scorers, tmp_path / "o")
 
 
 def test_video_resolution_must_be_256_or_480(tmp_path, capsys):
@@ -207,7 +207,7 @@ def test_real_clip_imports_with_detected_faces_and_runs(shared, scorers, tmp_pat
     assert [a.frame for a in c.annotations] == [0, 15, 30, 45, 60, 75, 90]
     assert report.landmarks_detected == c.n_faces >= 35  # a crowd: several faces found in every sampled frame
     assert min(len(a.record.faces) for a in c.annotations) >= 4
-    r = evaluate_video(suite, create_adapter("h264:crf=30"), "256", scorers, tmp_path / "out")
+    r = evaluate(suite, create_adapter("h264:crf=30"), "256", scorers, tmp_path / "out")
     f = r["metrics"]["face"]
     assert sum(f["n"].values()) > 0 and 0.2 < f["f_sim"]["mean"] < 0.99
     assert r["video"]["temporal"]["flicker"]["pairs"] == 104 and r["video"]["temporal"]["face"]["tracks"] >= 1

@@ -1,29 +1,28 @@
-"""The image pipeline: manifest -> batch -> protocol resize -> adapter -> crops -> scores -> records -> results."""
+"""The stages the run engine (:mod:`tfbench.engine`) is made of: metric models (:class:`Scorers`), the per-image
+scoring of a reconstruction (crops -> OCR / face / fidelity scores), the run plan (folder, run.json, what a
+rerun still has to do) and the finish (journal -> results.json). Local, video and Ray runs all use them."""
 from __future__ import annotations
 
 import json
 import os
 import re
-import sys
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
 from tfbench.budget import StageTimer, peak_rss_mb
 from tfbench.buckets import bucket_of
 from tfbench.crops import crop_box, crop_word
-from tfbench.errors import AdapterError, ImageLoadError, ResultsError, TfbenchError
-from tfbench.images import load_rgb
+from tfbench.errors import ResultsError, TfbenchError
 from tfbench.manifest import ImageRecord, Suite
 from tfbench.metrics.face import FaceScorer
 from tfbench.metrics.fidelity import CropFidelity
 from tfbench.metrics.text import TextScorer
-from tfbench.protocol import Adapter, check_batch, check_reconstruction
-from tfbench.records import RecordWriter, latest_by_image, read_records, write_json_atomic
-from tfbench.resize import Placement, from_canvas, parse_resolution, plan, to_canvas, to_u8, to_unit
+from tfbench.protocol import Adapter
+from tfbench.records import latest_by_image, read_records, write_json_atomic
+from tfbench.resize import parse_resolution
 from tfbench.results import build_results
 from tfbench.sharding import Shard
 
@@ -67,40 +66,6 @@ def slug(spec: str) -> str:
 
 def run_dir(out_root: Path, suite: str, spec: str, resolution: str) -> Path:
     return Path(out_root) / suite / f"{slug(spec)}@{resolution}"
-
-
-@dataclass
-class Loaded:
-    record: ImageRecord
-    image: np.ndarray | None
-    canvas: np.ndarray | None
-    placement: Placement | None
-    error: str | None = None
-
-
-def _load(suite: Suite, record: ImageRecord, target: int | None) -> Loaded:
-    try:
-        image = load_rgb(suite.path_of(record))
-        h, w = image.shape[:2]
-        if (w, h) != (record.width, record.height):
-            raise ImageLoadError(f"{suite.path_of(record)} is {w}x{h} but the manifest says "
-                                 f"{record.width}x{record.height}; fix the record's width/height")
-        placement = plan(w, h, target)
-        return Loaded(record, image, to_canvas(image, placement), placement)
-    except ImageLoadError as exc:
-        return Loaded(record, None, None, None, str(exc))
-
-
-def _batches(items: Sequence[ImageRecord], size: int, target: int | None) -> Iterator[list[ImageRecord]]:
-    """Fixed-size batches; at native resolution only images of the same size share a batch."""
-    batch: list[ImageRecord] = []
-    for rec in items:
-        if batch and (len(batch) >= size or (target is None and (rec.width, rec.height) != (batch[0].width, batch[0].height))):
-            yield batch
-            batch = []
-        batch.append(rec)
-    if batch:
-        yield batch
 
 
 def _counted(ratio: float, edges: tuple[float, ...], score_all: bool) -> bool:
@@ -220,53 +185,70 @@ class RunPlan:
     done: set[str]
 
 
-def plan_run(suite: Suite, adapter: Adapter, resolution: str, backends: tuple[str, str], out_root: Path, *,
-             on_error: str = "stop", score_all: bool = False, select: Callable[[ImageRecord], bool] | None = None,
-             shard: Shard | None = None) -> RunPlan:
-    """Check the settings, claim the run folder (run.json) and find the images a rerun still has to do.
+def plan_run(suite: Any, adapter: Adapter, resolution: str, backends: tuple[str, str], out_root: Path, *,
+             on_error: str = "stop", score_all: bool = False, select: Callable[[Any], bool] | None = None,
+             shard: Shard | None = None, extra_config: dict[str, Any] | None = None) -> RunPlan:
+    """Check the settings, claim the run folder (run.json) and find the items a rerun still has to do.
 
-    ``backends`` are the (text, face) backend names; a ``shard`` runs in its own ``shard-K-of-N`` subfolder.
+    Items are a suite's images, or a video suite's clips. ``backends`` are the (text, face) backend names;
+    a ``shard`` runs in its own ``shard-K-of-N`` subfolder; ``extra_config`` joins the checked settings.
     """
     if on_error not in ON_ERROR:
         raise TfbenchError(f"--on-error must be one of {ON_ERROR}, got {on_error!r}")
-    if suite.modality != "image":
-        raise TfbenchError(f"suite {suite.name!r} is a {suite.modality} suite; the image pipeline cannot run it")
-    if adapter.info.modality != "image":
+    video = suite.modality == "video"
+    if suite.modality not in ("image", "video"):
+        raise TfbenchError(f"suite {suite.name!r} is a {suite.modality} suite; tfbench runs image and video suites")
+    if adapter.info.modality != "image" and not video:
         raise TfbenchError(f"adapter {adapter.spec!r} is a {adapter.info.modality} adapter; suite {suite.name!r} holds images")
-    target = parse_resolution(resolution)
+    if video:
+        from tfbench.video.resize import parse_video_resolution
+
+        target: int | None = parse_video_resolution(resolution)
+    else:
+        target = parse_resolution(resolution)
     text_edges, face_edges = suite.edges("text", resolution), suite.edges("face", resolution)
     out = run_dir(out_root, suite.name, adapter.spec, resolution)
     config = {"suite": suite.name, "suite_version": suite.version, "adapter": adapter.spec,
-              "resolution": resolution, "text_backend": backends[0],
-              "face_backend": backends[1], "score_all": score_all}
+              "resolution": resolution, **({"modality": "video"} if video else {}), **(extra_config or {}),
+              "text_backend": backends[0], "face_backend": backends[1], "score_all": score_all}
     if shard is not None:
         out, config["shard"] = out / shard.folder, shard.label
     out.mkdir(parents=True, exist_ok=True)
     _check_config(out / "run.json", config)
     journal = out / "records.jsonl"
     done = {k for k, r in latest_by_image(read_records(journal, repair=True)).items() if r.get("status") == "ok"}
-    selected = [r for r in suite.images if (select is None or select(r)) and (shard is None or shard.contains(r.id))]
-    todo = [r for r in selected if r.id not in done and (r.words or r.faces)]
+    items = suite.clips if video else suite.images
+    selected = [r for r in items if (select is None or select(r)) and (shard is None or shard.contains(r.id))]
+    todo = [r for r in selected if r.id not in done and (r.annotations if video else (r.words or r.faces))]
     return RunPlan(out, journal, config, target, text_edges, face_edges, selected, todo, done)
 
 
-def finish_run(plan: RunPlan, suite: Suite, resolution: str, adapter: dict[str, Any], backends: dict[str, Any],
-               timer: StageTimer, device: str) -> dict[str, Any]:
-    """Aggregate the journal's latest record of every selected image into results.json (written atomically)."""
+def finish_run(plan: RunPlan, suite: Any, resolution: str, adapter: dict[str, Any], backends: dict[str, Any],
+               timer: StageTimer, device: str, budget_extra: dict[str, Any] | None = None,
+               decorate: Callable[[dict[str, Any], list[dict[str, Any]]], None] | None = None) -> dict[str, Any]:
+    """Aggregate the journal's latest record of every selected item into results.json (written atomically).
+
+    ``budget_extra`` joins the budget; ``decorate(results, records)`` adds modality extras (video) before writing.
+    """
     latest = latest_by_image(read_records(plan.journal))
     wanted = {r.id for r in plan.selected}
+    records = [latest[k] for k in latest if k in wanted]
+    unit = "clips" if suite.modality == "video" else "images"
     results = build_results(
         adapter={**adapter},
         suite={"name": suite.name, "version": suite.version, "resolution": resolution, "modality": suite.modality},
         backends=backends,
-        records=[latest[k] for k in latest if k in wanted],
+        records=records,
         text_edges=plan.text_edges, face_edges=plan.face_edges,
         budget={"wall_s": round(timer.wall(), 3), "peak_rss_mb": round(peak_rss_mb(), 1), "device": device,
-                "images_evaluated": len(plan.todo), "images_resumed": len(plan.done & wanted),
-                "stages": timer.as_dict(), **model_budget(timer)},
+                f"{unit}_evaluated": len(plan.todo), f"{unit}_resumed": len(plan.done & wanted),
+                "stages": timer.as_dict(), **model_budget(timer), **(budget_extra or {})},
         config=plan.config,
     )
+    if decorate is not None:
+        decorate(results, records)
     write_json_atomic(plan.out / "results.json", results)
+    results["_path"] = str(plan.out / "results.json")
     return results
 
 
@@ -284,124 +266,13 @@ def batch_size_for(adapter: Adapter, batch_size: int | None, target: int | None)
     return size
 
 
-def evaluate(suite: Suite, adapter: Adapter, resolution: str, scorers: Scorers, out_root: Path, *,
-             on_error: str = "stop", batch_size: int | None = None, progress: bool = False,
-             score_all: bool = False, select: Callable[[ImageRecord], bool] | None = None,
-             device: str = "cpu", keep_crops: bool = False, shard: Shard | None = None) -> dict[str, Any]:
-    """Evaluate one adapter at one resolution; records are appended as computed, a rerun resumes.
+def evaluate(suite: Suite, adapter: Adapter, resolution: str, scorers: Scorers, out_root: Path, **options: Any) -> dict[str, Any]:
+    """Evaluate one adapter at one resolution with the run engine (see :func:`tfbench.engine.run_suite`).
 
-    Returns the results dict that is also written to ``run_dir/results.json``. With ``keep_crops`` the
-    original and reconstructed crop of every scored instance is saved under ``run_dir/crops/`` (PNG)
-    and each record item names its crop prefix in ``crop``. A ``shard`` evaluates only its images, in
-    ``run_dir/shard-K-of-N/`` (combine shards with ``tfbench merge``).
+    Returns the results dict that is also written to ``run_dir/results.json``; records are appended as
+    computed and a rerun resumes. Options: ``on_error``, ``batch_size``, ``progress``, ``score_all``,
+    ``select``, ``device``, ``keep_crops``, ``shard``.
     """
-    plan = plan_run(suite, adapter, resolution, (scorers.text.backend.name, scorers.face.backend.name), out_root,
-                    on_error=on_error, score_all=score_all, select=select, shard=shard)
-    out, journal, target, todo = plan.out, plan.journal, plan.target, plan.todo
-    text_edges, face_edges = plan.text_edges, plan.face_edges
-    size = batch_size_for(adapter, batch_size, target)
-    timer = StageTimer()
-    bar = _progress(len(todo), f"{adapter.spec} @ {resolution}", progress)
-    batches = list(_batches(todo, size, target))
-    with RecordWriter(journal) as writer, ThreadPoolExecutor(max_workers=1, thread_name_prefix="tfbench-load") as pool:
-        def submit(b: list[ImageRecord]) -> Future:
-            return pool.submit(_load_batch, suite, b, target)
+    from tfbench.engine import RunOptions, run_suite
 
-        pending = submit(batches[0]) if batches else None
-        for bi in range(len(batches)):
-            with timer.stage("load"):
-                loaded, unit = pending.result()  # type: ignore[union-attr]
-            pending = submit(batches[bi + 1]) if bi + 1 < len(batches) else None  # decode next while the model runs
-            good = []
-            for item in loaded:
-                if item.error is None:
-                    good.append(item)
-                    continue
-                if on_error == "stop":
-                    raise ImageLoadError(f"{item.error}. Records so far are kept in {journal}; rerun to resume.")
-                writer.append(_error_record(item.record, "load", item.error))
-            if good:
-                _run_batch(good, adapter, scorers, writer, timer, text_edges, face_edges, on_error, score_all, journal,
-                           out / "crops" if keep_crops else None, unit if len(good) == len(loaded) else None)
-            bar.update(len(loaded))
-    bar.close()
-    with timer.stage("write"):
-        results = finish_run(plan, suite, resolution, adapter.describe(), scorers.backends(), timer, device)
-    results["budget"]["stages"] = timer.as_dict()
-    results["_path"] = str(out / "results.json")
-    return results
-
-
-def _error_record(record: ImageRecord, stage: str, error: str) -> dict[str, Any]:
-    return {"image": record.id, "subset": record.subset, "status": "error", "stage": stage, "error": error,
-            "n_words": len(record.words), "n_faces": len(record.faces)}
-
-
-def _load_batch(suite: Suite, records: list[ImageRecord], target: int | None) -> tuple[list[Loaded], np.ndarray | None]:
-    """Worker side: decode and place a batch, and build its float32 adapter input when every image loaded."""
-    loaded = [_load(suite, r, target) for r in records]
-    if any(it.error for it in loaded):
-        return loaded, None
-    return loaded, np.stack([to_unit(it.canvas) for it in loaded])  # type: ignore[arg-type]
-
-
-def reconstruct(items: list[Loaded], adapter: Adapter, timer: StageTimer,
-                batch: np.ndarray | None = None) -> tuple[list[np.ndarray], list[dict | None]]:
-    """One batch through the adapter: (reconstructions as uint8 RGB at each original size, compression dicts).
-
-    An adapter may fail in any way (an exception, OOM, NaN/Inf, wrong shape or range, a malformed
-    compression list): every failure is raised as one AdapterError naming the adapter.
-    """
-    if batch is None:  # ``batch``: the float32 input already built by the loader thread
-        batch = np.stack([to_unit(it.canvas) for it in items])  # type: ignore[arg-type]
-    try:
-        check_batch(batch)
-        with timer.stage("reconstruct"):
-            latent = adapter.encode(batch)
-            compression = [c.to_dict() if c is not None else None for c in adapter.compression(latent, batch.shape)]
-            recon = check_reconstruction(adapter.spec, batch, adapter.decode(latent))
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException as exc:  # an adapter may fail in any way (OOM included): report it per image
-        msg = str(exc) if isinstance(exc, TfbenchError) else f"{adapter.spec}: {type(exc).__name__}: {exc}"
-        raise AdapterError(msg) from exc
-    images = [from_canvas(to_u8(recon[k]), it.placement) for k, it in enumerate(items)]  # type: ignore[arg-type]
-    return images, [compression[k] if k < len(compression) else None for k in range(len(items))]
-
-
-def _run_batch(items: list[Loaded], adapter: Adapter, scorers: Scorers, writer: RecordWriter, timer: StageTimer,
-               text_edges: tuple[float, ...], face_edges: tuple[float, ...], on_error: str, score_all: bool,
-               journal: Path, crops_dir: Path | None = None, batch: np.ndarray | None = None) -> None:
-    try:
-        recons, compression = reconstruct(items, adapter, timer, batch)
-    except AdapterError as exc:
-        if on_error == "stop":
-            ids = ", ".join(it.record.id for it in items[:3])
-            raise AdapterError(f"{exc} (images: {ids}). Records so far are kept in {journal}; rerun to resume, "
-                               f"or use --on-error skip to record failures and go on.") from exc.__cause__
-        for it in items:
-            writer.append(_error_record(it.record, "adapter", str(exc)))
-        return
-    for it, rec_img, comp in zip(items, recons, compression):
-        words, faces = score_image(it.record, it.image, rec_img, scorers, text_edges, face_edges, timer, score_all)  # type: ignore[arg-type]
-        with timer.stage("write"):
-            if crops_dir is not None:
-                save_crops(crops_dir, it.record, it.image, rec_img, words, faces)  # type: ignore[arg-type]
-            writer.append({"image": it.record.id, "subset": it.record.subset, "status": "ok",
-                           "compression": comp, "words": words, "faces": faces})
-
-
-class _NullBar:
-    def update(self, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def _progress(total: int, desc: str, enabled: bool):
-    if not enabled or os.environ.get("CI") or not sys.stderr.isatty():
-        return _NullBar()
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, unit="img", leave=False)
+    return run_suite(suite, [adapter], [resolution], scorers, out_root, RunOptions(**options))[0]

@@ -1,23 +1,19 @@
-"""Video suites on the command line: `tfbench run` hands video suites to :func:`run_video`;
-`tfbench video import-clip|import-tokbench` turn a clip or the TokBench video sets into suite manifests."""
+"""Video suites on the command line: what `tfbench run` does differently for a video suite (:func:`video_setup`,
+:func:`temporal_lines`), and the deprecated `tfbench video import-clip|import-tokbench` spellings of
+`tfbench data import clip|tokbench-video`."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 from typing import Any
 
 DEFAULT_VIDEO_ADAPTERS = ["identity", "h264:crf=23", "h264:crf=35", "h264:crf=45"]
 
 
-def run_video(args: argparse.Namespace, suite: Any, adapters: list | None = None) -> int:
-    """The video branch of `tfbench run` (same options; resolutions 256 or 480, default 256)."""
+def video_setup(args: argparse.Namespace, adapters: list) -> tuple[list, list[str]]:
+    """The video side of `tfbench run`: its default adapters and resolutions (256 or 480), and what it refuses."""
     from tfbench.errors import TfbenchError
-    from tfbench.pipeline import Scorers
     from tfbench.registry import create_adapter
-    from tfbench.report import text_table
-    from tfbench.video.stage import evaluate_video
     from tfbench.video.resize import parse_video_resolution
 
     resolutions = []
@@ -30,36 +26,18 @@ def run_video(args: argparse.Namespace, suite: Any, adapters: list | None = None
         raise TfbenchError("--shard is not supported for video suites yet; run without it (clips stream one by one)")
     if getattr(args, "keep_crops", False):
         raise TfbenchError("--keep-crops is not supported for video suites yet")
-    if not getattr(args, "adapter", None):  # the image defaults would be created already; video gets its own
-        for a in adapters or []:
+    if not getattr(args, "adapter", None):  # the image defaults were created already; video gets its own
+        for a in adapters:
             a.close()
-        adapters = [create_adapter(s) for s in DEFAULT_VIDEO_ADAPTERS]
-    scorers = Scorers.create(args.ocr, args.face, args.threads)
-    results = []
-    try:
-        for adapter in adapters or []:
-            for res in resolutions:
-                results.append(evaluate_video(suite, adapter, res, scorers, Path(args.out), on_error=args.on_error,
-                                              progress=not args.no_progress, score_all=args.score_all,
-                                              max_frames=getattr(args, "max_frames", None), device=args.device))
-                if not args.json:
-                    print(f"  {adapter.spec} @ {res}: {results[-1]['_path']}", file=sys.stderr)
-    finally:
-        for adapter in adapters or []:
-            adapter.close()
-    if args.json:
-        print(json.dumps([{k: v for k, v in r.items() if k != "_path"} for r in results], indent=2))
-    else:
-        print(text_table(results))
-        print(_temporal_lines(results))
-    return 0
+        adapters[:] = [create_adapter(s) for s in DEFAULT_VIDEO_ADAPTERS]
+    return adapters, resolutions
 
 
 def _fmt(v: Any) -> str:
     return "-" if v is None else f"{v:.3f}"
 
 
-def _temporal_lines(results: list[dict[str, Any]]) -> str:
+def temporal_lines(results: list[dict[str, Any]]) -> str:
     lines = ["", "temporal stability (per-face F-Sim std over frames; T-ACC flip rate per word; flicker = mean "
                  "|frame difference| of the reconstruction / of the original, 8-bit levels):"]
     for r in results:

@@ -28,10 +28,10 @@ import numpy as np
 from tfbench.budget import StageTimer
 from tfbench.errors import AdapterError, ImageLoadError, TfbenchError
 from tfbench.manifest import ImageRecord, Suite
-from tfbench.pipeline import (_batches, _error_record, _load, batch_size_for, finish_run, plan_run, reconstruct,
-                              score_faces, score_words)
+from tfbench.engine.images import batches_of, error_record, load_image, reconstruct
+from tfbench.pipeline import batch_size_for, finish_run, plan_run, score_faces, score_words
 from tfbench.protocol import Adapter
-from tfbench.records import RecordWriter, write_json_atomic
+from tfbench.records import RecordWriter
 from tfbench.resize import parse_resolution
 from tfbench.sharding import Shard
 
@@ -99,12 +99,13 @@ class Reconstruct:
         for row in _rows(batch):
             timer = StageTimer()
             with timer.stage("load"):
-                loaded = [_load(self.suite, self.records[i], self.target) for i in json.loads(row["ids"])]
+                loaded = [load_image(self.suite, self.records[i], self.target) for i in json.loads(row["ids"])]
             good = [it for it in loaded if it.error is None]
             rows = {it.record.id: _error_row(it.record, "load", it.error) for it in loaded if it.error is not None}
             if good:
                 try:
-                    recons, comps = reconstruct(good, self.adapter, timer)
+                    recons, comps = reconstruct(np.stack([it.unit for it in good]), [it.placement for it in good],
+                                                 self.adapter, timer)
                 except AdapterError as exc:
                     rows.update({it.record.id: _error_row(it.record, "adapter", str(exc)) for it in good})
                 else:
@@ -126,7 +127,7 @@ class Reconstruct:
 
 
 def _error_row(record: ImageRecord, stage: str, error: str | None) -> dict[str, Any]:
-    return {"id": record.id, "error": json.dumps(_error_record(record, stage, error or "")), "orig": b"", "recon": b"",
+    return {"id": record.id, "error": json.dumps(error_record(record, stage, error or "")), "orig": b"", "recon": b"",
             "h": 0, "w": 0, "compression": "null", "words": "[]", "stages": "{}"}
 
 
@@ -233,7 +234,7 @@ def evaluate_ray(suite: Suite, adapter: Adapter, resolution: str, out_root: Path
     backends: dict[str, Any] | None = None
     if plan.todo:
         size = batch_size_for(adapter, batch_size, plan.target)
-        batches = [json.dumps([r.id for r in b]) for b in _batches(plan.todo, size, plan.target)]
+        batches = [json.dumps([r.id for r in b]) for b in batches_of(plan.todo, size, plan.target)]
         ds = _dataset(ray, batches, suite, adapter, resolution, score_all, options)
         with RecordWriter(plan.journal) as writer, _small_blocks(ray), _ray_failures(ray, plan.journal):
             for row in ds.iter_rows():
@@ -250,12 +251,8 @@ def evaluate_ray(suite: Suite, adapter: Adapter, resolution: str, out_root: Path
         backends = json.loads(previous.read_text())["backends"] if previous.is_file() else {
             "text": {"backend": options.ocr}, "face": {"backend": options.face}}
     timer.seconds.update(stages)
-    results = finish_run(plan, suite, resolution, adapter.describe(), backends, timer, options.device)
-    results["budget"]["engine"] = {"name": "ray", "version": ray.__version__, "workers": options.workers,
-                                   "address": options.address or "local"}
-    write_json_atomic(plan.out / "results.json", results)  # again, with the engine recorded
-    results["_path"] = str(plan.out / "results.json")
-    return results
+    engine = {"name": "ray", "version": ray.__version__, "workers": options.workers, "address": options.address or "local"}
+    return finish_run(plan, suite, resolution, adapter.describe(), backends, timer, options.device, {"engine": engine})
 
 
 @contextmanager

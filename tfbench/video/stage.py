@@ -1,35 +1,29 @@
-"""The video pipeline: clip -> streamed frames -> TokBench video protocol -> adapter in temporal chunks
--> frame-level text/face scores on the annotated frames -> per-clip records -> results.
+"""The video stage of the run engine: one adapter streaming one clip in temporal chunks.
 
-Frames are decoded one at a time and sent to the adapter in chunks of ``chunk`` frames (the largest
-count <= ``max_frames`` that the adapter's frame rule allows); a short last chunk is padded with its
-last frame to the rule and trimmed after decoding. Only the current chunk (canvases, reconstructions
-and the originals of its annotated frames) is in memory, so memory does not grow with clip length.
+Frames are decoded and placed on the protocol canvas once per clip (by the engine, for every adapter);
+each adapter's :class:`ClipStream` collects ``chunk`` frames (the largest count <= ``max_frames`` its
+frame rule allows), reconstructs them (a short last chunk is padded with its last frame to the rule and
+trimmed after decoding) and scores the annotated frames among them at the original size with
+:func:`tfbench.pipeline.score_image`. Only the current chunk of each adapter (canvases,
+reconstructions) and the originals of annotated frames not yet scored by every adapter are in memory.
 
 Image adapters run frame by frame (a per-frame baseline); video adapters get ``(1, T, H, W, 3)``.
-Scoring reuses :func:`tfbench.pipeline.score_image` on each annotated frame at the original size;
-records (one per clip), resume and results.json are the image pipeline's, with video extras.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from tfbench.budget import StageTimer, peak_rss_mb
+from tfbench.budget import StageTimer
 from tfbench.errors import AdapterError, TfbenchError
-from tfbench.pipeline import ON_ERROR, Scorers, _check_config, _progress, run_dir, score_image
+from tfbench.pipeline import Scorers, score_image
 from tfbench.protocol import Adapter, check_batch, check_reconstruction
-from tfbench.records import RecordWriter, latest_by_image, read_records, write_json_atomic
 from tfbench.resize import to_u8
-from tfbench.results import aggregate_records, build_results
-from tfbench.video.io import VideoLoadError, iter_frames
-from tfbench.video.manifest import FrameAnnotation, VideoClip, VideoSuite
-from tfbench.video.resize import (VideoPlacement, canvas_to_frame, chunk_length, frame_to_canvas, frames_for_rule,
-                                  pad_frames, parse_video_resolution, plan_video)
+from tfbench.video.manifest import FrameAnnotation, VideoClip
+from tfbench.video.resize import VideoPlacement, canvas_to_frame, chunk_length, frames_for_rule, pad_frames
+from tfbench.video.temporal import Flicker
 
 DEFAULT_MAX_FRAMES = 33  # 4n+1 and 8n+1 both allow 33; codecs get 33 frames per stream
 
@@ -84,33 +78,9 @@ def _frames_to_u8(frames: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class _Flicker:
-    """Frame-to-frame change of the original and of the reconstruction (canvas, padding excluded)."""
+class ClipRun:
+    """What one adapter accumulated over one clip: scored instances, bits, flicker, frames seen."""
 
-    orig: float = 0.0  # sum over frame pairs of mean |O_t - O_t-1| (8-bit levels)
-    rec: float = 0.0  # same for the reconstruction
-    excess: float = 0.0  # sum of mean |(R_t - R_t-1) - (O_t - O_t-1)|: change the original does not have
-    pairs: int = 0
-    prev: tuple[np.ndarray, np.ndarray] | None = None
-
-    def update(self, orig: np.ndarray, rec: np.ndarray) -> None:
-        o, r = orig.astype(np.int16), rec.astype(np.int16)
-        if self.prev is not None:
-            do, dr = o - self.prev[0], r - self.prev[1]
-            self.orig += float(np.abs(do).mean())
-            self.rec += float(np.abs(dr).mean())
-            self.excess += float(np.abs(dr - do).mean())
-            self.pairs += 1
-        self.prev = (o, r)
-
-    def as_dict(self) -> dict[str, Any]:
-        n = max(self.pairs, 1)
-        return {"pairs": self.pairs, "orig_mean_abs_diff": self.orig / n, "rec_mean_abs_diff": self.rec / n,
-                "excess_mean_abs_diff": self.excess / n}
-
-
-@dataclass
-class _ClipRun:
     clip: VideoClip
     placement: VideoPlacement
     anns: dict[int, FrameAnnotation]
@@ -120,34 +90,11 @@ class _ClipRun:
     pixels: float = 0.0
     bpp_basis: str = ""
     latent_shape: list | None = None
-    flicker: _Flicker = field(default_factory=_Flicker)
+    flicker: Flicker = field(default_factory=Flicker)
     frames: int = 0
 
 
-def _score_chunk(run: _ClipRun, start: int, canvases: np.ndarray, recon: np.ndarray, originals: dict[int, np.ndarray],
-                 scorers: Scorers, text_edges: tuple[float, ...], face_edges: tuple[float, ...], timer: StageTimer,
-                 score_all: bool) -> None:
-    p = run.placement
-    for k in range(canvases.shape[0]):
-        idx = start + k
-        with timer.stage("flicker"):
-            run.flicker.update(canvases[k, :p.new_h, :p.new_w], recon[k, :p.new_h, :p.new_w])
-        ann = run.anns.get(idx)
-        if ann is None:
-            continue
-        rec_frame = canvas_to_frame(recon[k], p)
-        words, faces = score_image(ann.record, originals.pop(idx), rec_frame, scorers, text_edges, face_edges,
-                                   timer, score_all)
-        for items, tracks in ((words, ann.word_tracks), (faces, ann.face_tracks)):
-            for item in items:
-                item["frame"] = idx
-                if item["i"] < len(tracks) and tracks[item["i"]] is not None:
-                    item["track"] = tracks[item["i"]]
-        run.words += words
-        run.faces += faces
-
-
-def _add_compression(run: _ClipRun, comps: list[dict[str, Any]], canvas_pixels: int) -> None:
+def _add_compression(run: ClipRun, comps: list[dict[str, Any]], canvas_pixels: int) -> None:
     for c in comps:
         if c.get("bits_per_pixel") is None:
             continue
@@ -158,197 +105,95 @@ def _add_compression(run: _ClipRun, comps: list[dict[str, Any]], canvas_pixels: 
         run.latent_shape = run.latent_shape or c.get("latent_shape")
 
 
-def evaluate_clip(suite: VideoSuite, clip: VideoClip, adapter: Adapter, target: int, scorers: Scorers,
-                  text_edges: tuple[float, ...], face_edges: tuple[float, ...], timer: StageTimer,
-                  chunk: int, score_all: bool = False) -> dict[str, Any]:
-    """Stream one clip through the adapter and score its annotated frames; returns its record."""
-    path = suite.path_of(clip)
-    run = _ClipRun(clip, plan_video(clip.width, clip.height, target), {a.frame: a for a in clip.annotations})
-    canvas_pixels = run.placement.canvas_w * run.placement.canvas_h
-    buffer = np.empty((chunk, *run.placement.canvas_shape), dtype=np.uint8)  # the one chunk held in memory
-    filled = 0
-    originals: dict[int, np.ndarray] = {}
-    start = 0
+class ClipStream:
+    """One adapter on one clip: buffers its chunk of canvases, reconstructs, scores, builds the clip's record."""
 
-    def flush() -> None:
-        nonlocal start, filled
-        if not filled:
+    def __init__(self, clip: VideoClip, placement: VideoPlacement, adapter: Adapter, chunk: int, scorers: Scorers,
+                 text_edges: tuple[float, ...], face_edges: tuple[float, ...], timer: StageTimer,
+                 score_all: bool = False) -> None:
+        self.run = ClipRun(clip, placement, {a.frame: a for a in clip.annotations})
+        self.adapter, self.chunk, self.scorers, self.timer = adapter, chunk, scorers, timer
+        self.edges, self.score_all = (text_edges, face_edges), score_all
+        self.buffer = np.empty((chunk, *placement.canvas_shape), dtype=np.uint8)  # this adapter's one chunk
+        self.filled = 0
+        self.start = 0  # index of the first frame in the buffer
+
+    def push(self, canvas: np.ndarray, originals: "Originals") -> None:
+        """Add the next frame's canvas; reconstruct and score when the chunk is full."""
+        self.buffer[self.filled] = canvas
+        self.filled += 1
+        self.run.frames += 1
+        if self.filled == self.chunk:
+            self.flush(originals)
+
+    def flush(self, originals: "Originals") -> None:
+        """Reconstruct and score the frames buffered so far (raises AdapterError naming the adapter)."""
+        if not self.filled:
             return
-        stack = buffer[:filled]
-        with timer.stage("reconstruct"):
+        stack = self.buffer[:self.filled]
+        with self.timer.stage("reconstruct"):
             try:
-                recon, comps = reconstruct_chunk(adapter, stack)
+                recon, comps = reconstruct_chunk(self.adapter, stack)
             except (KeyboardInterrupt, SystemExit):
                 raise
             except TfbenchError:
                 raise
             except BaseException as exc:  # any adapter failure (OOM included) becomes one clear error
-                raise AdapterError(f"{adapter.spec}: {type(exc).__name__}: {exc}") from exc
-        _add_compression(run, comps, canvas_pixels)
-        _score_chunk(run, start, stack, recon, originals, scorers, text_edges, face_edges, timer, score_all)
-        start += filled
-        filled = 0
+                raise AdapterError(f"{self.adapter.spec}: {type(exc).__name__}: {exc}") from exc
+        _add_compression(self.run, comps, self.run.placement.canvas_w * self.run.placement.canvas_h)
+        self._score(stack, recon, originals)
+        self.start += self.filled
+        self.filled = 0
 
-    frames = iter_frames(path)
-    while True:
-        with timer.stage("load"):
-            frame = next(frames, None)
-            if frame is None:
-                break
-            if run.frames == 0 and frame.shape[:2] != (clip.height, clip.width):
-                raise VideoLoadError(f"{path} is {frame.shape[1]}x{frame.shape[0]} but the manifest says "
-                                     f"{clip.width}x{clip.height}; fix the clip's width/height")
-            if run.frames in run.anns:
-                originals[run.frames] = frame
-            buffer[filled] = frame_to_canvas(frame, run.placement)
-            filled += 1
-            run.frames += 1
-        if filled == chunk:
-            flush()
-    flush()
-    missing = [f for f in run.anns if f >= run.frames]
-    if missing:
-        raise VideoLoadError(f"{path} has {run.frames} frames but clip {clip.id!r} is annotated at frame "
-                             f"{min(missing)} (0-based); the annotation is for a frame that does not exist: fix "
-                             f"the manifest (or the importer's frame numbering) or replace the video")
-    return {"image": clip.id, "subset": clip.subset, "status": "ok", "frames": run.frames,
-            "annotated_frames": len(run.anns), "chunk_frames": chunk,
-            "compression": {"bits_per_pixel": run.bits / run.pixels if run.pixels else None,
-                            "bpp_basis": f"{run.bpp_basis}, per frame pixel of the padded canvas".lstrip(", "),
-                            "latent_shape": run.latent_shape, "tokens": None},
-            "flicker": run.flicker.as_dict(), "words": run.words, "faces": run.faces}
+    def _score(self, canvases: np.ndarray, recon: np.ndarray, originals: "Originals") -> None:
+        run, p = self.run, self.run.placement
+        for k in range(canvases.shape[0]):
+            idx = self.start + k
+            with self.timer.stage("flicker"):
+                run.flicker.update(canvases[k, :p.new_h, :p.new_w], recon[k, :p.new_h, :p.new_w])
+            ann = run.anns.get(idx)
+            if ann is None:
+                continue
+            words, faces = score_image(ann.record, originals.take(idx), canvas_to_frame(recon[k], p), self.scorers,
+                                       *self.edges, self.timer, self.score_all)
+            for items, tracks in ((words, ann.word_tracks), (faces, ann.face_tracks)):
+                for item in items:
+                    item["frame"] = idx
+                    if item["i"] < len(tracks) and tracks[item["i"]] is not None:
+                        item["track"] = tracks[item["i"]]
+            run.words += words
+            run.faces += faces
 
-
-def _error_record(clip: VideoClip, stage: str, error: str) -> dict[str, Any]:
-    return {"image": clip.id, "subset": clip.subset, "status": "error", "stage": stage, "error": error,
-            "n_words": clip.n_words, "n_faces": clip.n_faces}
+    def record(self) -> dict[str, Any]:
+        """The clip's journal record, once every frame went through."""
+        run = self.run
+        return {"image": run.clip.id, "subset": run.clip.subset, "status": "ok", "frames": run.frames,
+                "annotated_frames": len(run.anns), "chunk_frames": self.chunk,
+                "compression": {"bits_per_pixel": run.bits / run.pixels if run.pixels else None,
+                                "bpp_basis": f"{run.bpp_basis}, per frame pixel of the padded canvas".lstrip(", "),
+                                "latent_shape": run.latent_shape, "tokens": None},
+                "flicker": run.flicker.as_dict(), "words": run.words, "faces": run.faces}
 
 
-def _spread(values: list[float]) -> tuple[float, float]:
-    arr = np.asarray(values, dtype=np.float64)
-    return float(arr.std()), float(arr.max() - arr.min())
+class Originals:
+    """Annotated frames at the original size, kept until every adapter streaming the clip has scored them."""
 
+    def __init__(self, users: int) -> None:
+        self.users = users
+        self.frames: dict[int, list] = {}  # index -> [frame, adapters still to score it]
 
-def temporal_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Stability over frames: per-face-track F-Sim spread, per-word-track T-ACC flips, pooled flicker."""
-    face_tracks: dict[tuple[str, str], list[tuple[int, float]]] = {}
-    word_tracks: dict[tuple[str, str], list[tuple[int, float]]] = {}
-    flick = _Flicker()
-    for rec in records:
-        if rec.get("status") != "ok":
-            continue
-        for f in rec.get("faces", []):
-            if f.get("track") is not None and f.get("f_sim") is not None:
-                face_tracks.setdefault((rec["image"], f["track"]), []).append((f["frame"], f["f_sim"]))
-        for w in rec.get("words", []):
-            if w.get("track") is not None and w.get("t_acc") is not None:
-                word_tracks.setdefault((rec["image"], w["track"]), []).append((w["frame"], w["t_acc"]))
-        fl = rec.get("flicker") or {}
-        n = fl.get("pairs", 0)
-        flick.pairs += n
-        flick.orig += fl.get("orig_mean_abs_diff", 0.0) * n
-        flick.rec += fl.get("rec_mean_abs_diff", 0.0) * n
-        flick.excess += fl.get("excess_mean_abs_diff", 0.0) * n
-    spreads = [_spread([v for _, v in sorted(vals)]) for vals in face_tracks.values() if len(vals) >= 2]
-    flips = []
-    for vals in word_tracks.values():
-        seq = [v for _, v in sorted(vals)]
-        if len(seq) >= 2:
-            flips.append(sum(a != b for a, b in zip(seq, seq[1:])) / (len(seq) - 1))
-    fl = flick.as_dict()
-    fl["rec_over_orig"] = fl["rec_mean_abs_diff"] / fl["orig_mean_abs_diff"] if fl["orig_mean_abs_diff"] > 0 else None
-    return {
-        "face": {"tracks": len(spreads),
-                 "f_sim_std": float(np.mean([s for s, _ in spreads])) if spreads else None,
-                 "f_sim_range": float(np.mean([r for _, r in spreads])) if spreads else None},
-        "text": {"tracks": len(flips), "t_acc_flip_rate": float(np.mean(flips)) if flips else None},
-        "flicker": fl,
-    }
+    def keep(self, idx: int, frame: np.ndarray) -> None:
+        self.frames[idx] = [frame, self.users]
 
+    def take(self, idx: int) -> np.ndarray:
+        entry = self.frames[idx]
+        entry[1] -= 1
+        if entry[1] <= 0:
+            del self.frames[idx]
+        return entry[0]
 
-def _per_clip(records: list[dict[str, Any]], text_edges: tuple[float, ...], face_edges: tuple[float, ...]) -> dict:
-    out = {}
-    for rec in records:
-        if rec.get("status") != "ok":
-            out[rec["image"]] = {"status": "error", "error": rec.get("error")}
-            continue
-        m = aggregate_records([rec], text_edges, face_edges)["metrics"]
-        out[rec["image"]] = {
-            "frames": rec.get("frames"), "annotated_frames": rec.get("annotated_frames"),
-            "bits_per_pixel": (rec.get("compression") or {}).get("bits_per_pixel"),
-            "t_acc": m["text"]["t_acc"]["mean"], "t_ned": m["text"]["t_ned"]["mean"], "f_sim": m["face"]["f_sim"]["mean"],
-            "n_words": sum(m["text"]["n"].values()), "n_faces": sum(m["face"]["n"].values()),
-            **temporal_summary([rec]),
-        }
-    return out
-
-
-def evaluate_video(suite: VideoSuite, adapter: Adapter, resolution: str, scorers: Scorers, out_root: Path, *,
-                   on_error: str = "stop", progress: bool = False, score_all: bool = False,
-                   max_frames: int | None = None, select: Callable[[VideoClip], bool] | None = None,
-                   device: str = "cpu") -> dict[str, Any]:
-    """Evaluate one adapter on a video suite at 256 or 480; one record per clip, a rerun resumes."""
-    if on_error not in ON_ERROR:
-        raise TfbenchError(f"--on-error must be one of {ON_ERROR}, got {on_error!r}")
-    if suite.modality != "video":
-        raise TfbenchError(f"suite {suite.name!r} is a {suite.modality} suite; the video pipeline cannot run it")
-    target = parse_video_resolution(resolution)
-    text_edges, face_edges = suite.edges("text", resolution), suite.edges("face", resolution)
-    chunk = chunk_for(adapter, max_frames)
-    out = run_dir(out_root, suite.name, adapter.spec, resolution)
-    config = {"suite": suite.name, "suite_version": suite.version, "adapter": adapter.spec, "resolution": resolution,
-              "modality": "video", "chunk_frames": chunk, "text_backend": scorers.text.backend.name,
-              "face_backend": scorers.face.backend.name, "score_all": score_all}
-    out.mkdir(parents=True, exist_ok=True)
-    _check_config(out / "run.json", config)
-    journal = out / "records.jsonl"
-    done = {k for k, r in latest_by_image(read_records(journal, repair=True)).items() if r.get("status") == "ok"}
-    selected = [c for c in suite.clips if select is None or select(c)]
-    todo = [c for c in selected if c.id not in done and c.annotations]
-    timer = StageTimer()
-    bar = _progress(len(todo), f"{adapter.spec} @ {resolution}", progress)
-    with RecordWriter(journal) as writer:
-        for clip in todo:
-            try:
-                record = evaluate_clip(suite, clip, adapter, target, scorers, text_edges, face_edges, timer, chunk,
-                                       score_all)
-            except (VideoLoadError, AdapterError) as exc:
-                stage = "load" if isinstance(exc, VideoLoadError) else "adapter"
-                if on_error == "stop":
-                    raise type(exc)(f"clip {clip.id!r}: {exc}. Records so far are kept in {journal}; rerun to "
-                                    f"resume, or use --on-error skip to record failures and go on.") from exc
-                record = _error_record(clip, stage, str(exc))
-            with timer.stage("write"):
-                writer.append(record)
-            bar.update(1)
-    bar.close()
-    with timer.stage("write"):
-        latest = latest_by_image(read_records(journal))
-        wanted = {c.id for c in selected}
-        records = [latest[k] for k in latest if k in wanted]
-        results = build_results(
-            adapter={**adapter.describe()},
-            suite={"name": suite.name, "version": suite.version, "resolution": resolution, "modality": "video"},
-            backends=scorers.backends(), records=records, text_edges=text_edges, face_edges=face_edges,
-            budget={"wall_s": round(timer.wall(), 3), "peak_rss_mb": round(peak_rss_mb(), 1), "device": device,
-                    "clips_evaluated": len(todo), "clips_resumed": len(done & wanted), "stages": timer.as_dict()},
-            config=config,
-        )
-        results["counts"]["clips"] = len(records)
-        results["counts"]["annotated_frames"] = sum(r.get("annotated_frames", 0) for r in records if r.get("status") == "ok")
-        results["video"] = {"chunk_frames": chunk, "frame_rule": adapter.info.frame_rule,
-                            "temporal": temporal_summary(records), "clips": _per_clip(records, text_edges, face_edges)}
-        write_json_atomic(out / "results.json", _finite(results))
-    results["_path"] = str(out / "results.json")
-    return results
-
-
-def _finite(obj: Any) -> Any:
-    """JSON has no NaN/Inf: replace them with None (e.g. a spread over an all-NaN track)."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_finite(v) for v in obj]
-    return obj
+    def drop_user(self, upto: int) -> None:
+        """An adapter stopped (failed) after its frames before ``upto``: release what it would have scored."""
+        self.users -= 1
+        for idx in [i for i in self.frames if i >= upto]:
+            self.take(idx)
