@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -170,6 +171,30 @@ def _check_config(path: Path, config: dict[str, Any]) -> None:
     write_json_atomic(path, config)
 
 
+def adopt_legacy_folder(out: Path, legacy: Path, adapter: Adapter) -> None:
+    """Run folders used to be named by the spec as typed (device, local paths); move such a folder of the
+    same run to its identity name, so that a rerun resumes it."""
+    if out.exists() or legacy == out or not (legacy / "run.json").is_file():
+        return
+    try:
+        old = json.loads((legacy / "run.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return
+    if not isinstance(old, dict) or old.get("adapter") != adapter.source_spec:
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    legacy.rename(out)
+    for run_json in out.rglob("run.json"):  # the run's own and its shards'
+        try:
+            config = json.loads(run_json.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        if isinstance(config, dict):
+            write_json_atomic(run_json, {**config, "adapter": adapter.spec})
+    print(f"tfbench: moved the run folder {legacy} to {out}: run folders are named by the adapter's identity "
+          f"({adapter.spec}); device, dtype and local file locations are recorded in the budget", file=sys.stderr)
+
+
 @dataclass
 class RunPlan:
     """Where one (suite, adapter, resolution[, shard]) run writes and which of its images are left to do."""
@@ -208,6 +233,8 @@ def plan_run(suite: Any, adapter: Adapter, resolution: str, backends: tuple[str,
         target = parse_resolution(resolution)
     text_edges, face_edges = suite.edges("text", resolution), suite.edges("face", resolution)
     out = run_dir(out_root, suite.name, adapter.spec, resolution)
+    if adapter.source_spec and adapter.source_spec != adapter.spec:
+        adopt_legacy_folder(out, run_dir(out_root, suite.name, adapter.source_spec, resolution), adapter)
     config = {"suite": suite.name, "suite_version": suite.version, "adapter": adapter.spec,
               "resolution": resolution, **({"modality": "video"} if video else {}), **(extra_config or {}),
               "text_backend": backends[0], "face_backend": backends[1], "score_all": score_all}

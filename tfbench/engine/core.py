@@ -128,7 +128,8 @@ def finish_all(suite: Any, resolution: str, runs: Sequence[Any], scorers: Scorer
     out = []
     for run in runs:
         t0 = time.perf_counter()
-        extra = {"engine": {"name": "local", "order": "image-major"}, "execution": dict(options.execution)}
+        extra = {"engine": {"name": "local", "order": "image-major"},
+                 "execution": {**options.execution, **getattr(run.adapter, "execution", {})}}
         if len(runs) > 1:  # wall_s is the pass's; so is the overhead (wall / every adapter's model time)
             extra["pass"] = shared_budget
             extra["overhead"] = shared_budget["overhead"]

@@ -289,7 +289,7 @@ def _dataset(ray, batches: list[str], suite: Suite, adapter: Adapter, resolution
     common = {"suite": suite, "resolution": resolution}
     scoring = {**common, "score_all": score_all, "threads": options.threads}
     ds = ray.data.from_items([{"ids": b} for b in batches], override_num_blocks=max(1, min(len(batches), 4 * options.workers)))
-    ds = ds.map_batches(Reconstruct, batch_size=1, fn_constructor_kwargs={**common, "spec": adapter.spec},
+    ds = ds.map_batches(Reconstruct, batch_size=1, fn_constructor_kwargs={**common, "spec": adapter.source_spec or adapter.spec},
                         compute=ActorPoolStrategy(size=1 if gpus else options.workers), num_cpus=options.actor_cpus,
                         num_gpus=gpus)
     ds = ds.map_batches(Ocr, batch_size=1, fn_constructor_kwargs={**scoring, "backend": options.ocr},
