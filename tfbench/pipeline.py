@@ -49,6 +49,10 @@ class Scorers:
     def backends(self) -> dict[str, Any]:
         return {"text": self.text.describe(), "face": self.face.describe()}
 
+    def names(self) -> tuple[str, str]:
+        """(text, face) backend names, as run.json records them."""
+        return self.text.backend.name, self.face.backend.name
+
     def original_embeddings(self, record: ImageRecord, image: np.ndarray) -> np.ndarray:
         # keyed by what determines the embeddings, so suites that reuse ids or file names never collide
         key = (record.id, record.file, record.sha256, record.width, record.height,
@@ -75,20 +79,47 @@ def _counted(ratio: float, edges: tuple[float, ...], score_all: bool) -> bool:
 
 def score_image(record: ImageRecord, original: np.ndarray, recon: np.ndarray, scorers: Scorers,
                 text_edges: tuple[float, ...], face_edges: tuple[float, ...], timer: StageTimer,
-                score_all: bool = False) -> tuple[list[dict], list[dict]]:
-    """Per-instance scores of one reconstructed image (both uint8 RGB at the original size)."""
-    words = score_words(record, original, recon, scorers.text, scorers.fidelity, text_edges, timer, score_all)
+                score_all: bool = False, *, fidelities: tuple[dict, dict] | None = None) -> tuple[list[dict], list[dict]]:
+    """Per-instance scores of one reconstructed image (both uint8 RGB at the original size).
+
+    ``fidelities``: the (words, faces) PSNR/SSIM of :func:`crop_fidelities`, when computed elsewhere already."""
+    words = score_words(record, original, recon, scorers.text, scorers.fidelity, text_edges, timer, score_all,
+                        fidelities=fidelities[0] if fidelities else None)
     faces = score_faces(record, original, recon, scorers.face, scorers.fidelity, face_edges, timer, score_all,
-                        lambda: scorers.original_embeddings(record, original))
+                        lambda: scorers.original_embeddings(record, original),
+                        fidelities=fidelities[1] if fidelities else None)
+    return words, faces
+
+
+def words_to_score(record: ImageRecord, text_edges: tuple[float, ...], score_all: bool = False) -> list[int]:
+    """Indices of the words that are scored at these bucket edges."""
+    return [i for i, w in enumerate(record.words) if _counted(w.ratio, text_edges, score_all)]
+
+
+def faces_to_score(record: ImageRecord, face_edges: tuple[float, ...], score_all: bool = False) -> list[int]:
+    """Indices of the faces that are scored at these bucket edges."""
+    return [i for i, f in enumerate(record.faces) if _counted(f.ratio, face_edges, score_all)]
+
+
+def crop_fidelities(record: ImageRecord, original: np.ndarray, recon: np.ndarray, fidelity: CropFidelity,
+                    text_edges: tuple[float, ...], face_edges: tuple[float, ...], timer: StageTimer,
+                    score_all: bool = False) -> tuple[dict[int, dict], dict[int, dict]]:
+    """PSNR/SSIM of every scored word crop and face crop: ({word index: scores}, {face index: scores})."""
+    with timer.stage("fidelity"):
+        words = {i: fidelity.score(crop_word(original, record.words[i].box, record.words[i].polygon),
+                                   crop_word(recon, record.words[i].box, record.words[i].polygon))
+                 for i in words_to_score(record, text_edges, score_all)}
+        faces = {i: fidelity.score(crop_box(original, record.faces[i].box), crop_box(recon, record.faces[i].box))
+                 for i in faces_to_score(record, face_edges, score_all)}
     return words, faces
 
 
 def score_words(record: ImageRecord, original: np.ndarray, recon: np.ndarray, text: TextScorer,
                 fidelity: CropFidelity, text_edges: tuple[float, ...], timer: StageTimer,
-                score_all: bool = False) -> list[dict]:
+                score_all: bool = False, *, fidelities: dict[int, dict] | None = None) -> list[dict]:
     """Text half of :func:`score_image`: OCR and crop fidelity of every counted word."""
     words: list[dict] = []
-    todo = [i for i, w in enumerate(record.words) if _counted(w.ratio, text_edges, score_all)]
+    todo = words_to_score(record, text_edges, score_all)
     crops = [crop_word(recon, record.words[i].box, record.words[i].polygon) for i in todo]
     with timer.stage("ocr"):
         text_scores = text.score(crops, [record.words[i].text for i in todo])
@@ -97,8 +128,11 @@ def score_words(record: ImageRecord, original: np.ndarray, recon: np.ndarray, te
         item: dict[str, Any] = {"i": i, "gt": w.text, "ratio": round(w.ratio, 6)}
         if i in scored:
             item.update(scored[i])
-            with timer.stage("fidelity"):
-                item.update(fidelity.score(crop_word(original, w.box, w.polygon), crops[todo.index(i)]))
+            if fidelities is not None:
+                item.update(fidelities[i])
+            else:
+                with timer.stage("fidelity"):
+                    item.update(fidelity.score(crop_word(original, w.box, w.polygon), crops[todo.index(i)]))
         else:
             item["skipped"] = "below the smallest bucket at this resolution"
         words.append(item)
@@ -107,14 +141,15 @@ def score_words(record: ImageRecord, original: np.ndarray, recon: np.ndarray, te
 
 def score_faces(record: ImageRecord, original: np.ndarray, recon: np.ndarray, face: FaceScorer,
                 fidelity: CropFidelity, face_edges: tuple[float, ...], timer: StageTimer, score_all: bool = False,
-                original_embeddings: Callable[[], np.ndarray] | None = None) -> list[dict]:
+                original_embeddings: Callable[[], np.ndarray] | None = None, *,
+                fidelities: dict[int, dict] | None = None) -> list[dict]:
     """Face half of :func:`score_image`: F-Sim and crop fidelity of every counted face.
 
     ``original_embeddings`` returns the (F, D) embeddings of the original's faces (a cache); by default
     they are computed here.
     """
     faces: list[dict] = []
-    ftodo = [i for i, f in enumerate(record.faces) if _counted(f.ratio, face_edges, score_all)]
+    ftodo = faces_to_score(record, face_edges, score_all)
     if ftodo:
         with timer.stage("face"):
             emb = original_embeddings() if original_embeddings else face.embed(original, [f.landmarks for f in record.faces])
@@ -131,8 +166,11 @@ def score_faces(record: ImageRecord, original: np.ndarray, recon: np.ndarray, fa
         if i in fsims:
             item["f_sim"] = fsims[i]
             item["f_kept"] = 1.0 if fsims[i] >= face.backend.threshold else 0.0
-            with timer.stage("fidelity"):
-                item.update(fidelity.score(crop_box(original, f.box), crop_box(recon, f.box)))
+            if fidelities is not None:
+                item.update(fidelities[i])
+            else:
+                with timer.stage("fidelity"):
+                    item.update(fidelity.score(crop_box(original, f.box), crop_box(recon, f.box)))
         else:
             item["skipped"] = "below the smallest bucket at this resolution"
         faces.append(item)

@@ -80,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
         args.adapter = [inject_runtime(s, args.device, args.dtype) for s in args.adapter]
     if args.engine == "ray":
         return _run_ray(args, shard)
-    adapters = [create_adapter(s) for s in args.adapter or DEFAULT_ADAPTERS]  # fail on a bad spec before any work
+    resolutions = parse_resolutions(args.resolution)  # fail on bad input before any work
+    adapters = [create_adapter(s) for s in args.adapter or DEFAULT_ADAPTERS]
     try:
         suite = load_suite(args.suite, args.data_root)
         video = getattr(suite, "modality", "image") == "video"
@@ -88,8 +89,6 @@ def run(args: argparse.Namespace) -> int:
             from tfbench.commands.video import video_setup
 
             adapters, resolutions = video_setup(args, adapters)
-        else:
-            resolutions = parse_resolutions(args.resolution)
         scorers = Scorers.create(args.ocr, args.face, args.threads)
         options = RunOptions(on_error=args.on_error, batch_size=args.batch_size, progress=not args.no_progress,
                              score_all=args.score_all, device=args.device, keep_crops=args.keep_crops, shard=shard,
@@ -134,7 +133,7 @@ def next_steps(out: str) -> str:
 
 
 def _run_ray(args: argparse.Namespace, shard: "Shard | None") -> int:
-    from tfbench.engines.ray_engine import RayOptions, run_ray
+    from tfbench.engine.ray import RayOptions, run_ray
 
     if args.keep_crops:
         from tfbench.errors import TfbenchError

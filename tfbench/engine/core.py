@@ -8,7 +8,6 @@ the reconstruct and score stages run (:mod:`tfbench.engine.ray`).
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -60,10 +59,11 @@ def run_suite(suite: Any, adapters: Sequence[Adapter], resolutions: Sequence[str
     return [by_key[(i, res)] for i in range(len(adapters)) for res in resolutions]
 
 
-def plan_all(suite: Any, adapters: Sequence[Adapter], resolution: str, scorers: Scorers, out_root: Path,
+def plan_all(suite: Any, adapters: Sequence[Adapter], resolution: str, backends: tuple[str, str], out_root: Path,
              options: RunOptions, extra_config: Callable[[Adapter], dict[str, Any]] | None = None) -> list[RunPlan]:
-    """Plan every adapter's run at one resolution (claims the folders; fails before any work)."""
-    backends = (scorers.text.backend.name, scorers.face.backend.name)
+    """Plan every adapter's run at one resolution (claims the folders; fails before any work).
+
+    ``backends``: the (text, face) backend names the records will be scored with."""
     return [plan_run(suite, a, resolution, backends, out_root, on_error=options.on_error, score_all=options.score_all,
                      select=options.select, shard=options.shard,
                      extra_config=extra_config(a) if extra_config else None) for a in adapters]
@@ -76,7 +76,7 @@ def run_image_pass(suite: Any, adapters: Sequence[Adapter], resolution: str, sco
         from tfbench.errors import TfbenchError
 
         raise TfbenchError(f"--on-error must be one of {ON_ERROR}, got {options.on_error!r}")
-    plans = plan_all(suite, adapters, resolution, scorers, out_root, options)
+    plans = plan_all(suite, adapters, resolution, scorers.names(), out_root, options)
     runs = [ImageRun(p, a, scorers, batch_size_for(a, options.batch_size, p.target), on_error=options.on_error,
                      score_all=options.score_all, keep_crops=options.keep_crops) for p, a in zip(plans, adapters)]
     wanted = set().union(*(r.todo for r in runs))
@@ -114,12 +114,16 @@ def run_image_pass(suite: Any, adapters: Sequence[Adapter], resolution: str, sco
             bar.update(len(job.items), job.run.adapter.spec)
     for run in runs:
         run.timer.seconds["write"] = writer.seconds.get(run.plan.journal, 0.0)
-    return finish_all(suite, resolution, runs, scorers, options, shared)
+    return finish_all(suite, resolution, runs, lambda run: scorers.backends(), options, shared)
 
 
-def finish_all(suite: Any, resolution: str, runs: Sequence[Any], scorers: Scorers, options: RunOptions,
-               shared: StageTimer, decorate: Callable[[Any], Callable | None] | None = None) -> list[dict[str, Any]]:
-    """Finish every run of a pass into its results.json; budgets name the pass they shared."""
+def finish_all(suite: Any, resolution: str, runs: Sequence[Any], backends: Callable[[Any], dict[str, Any]],
+               options: RunOptions, shared: StageTimer, engine: dict[str, Any] | None = None,
+               decorate: Callable[[Any], Callable | None] | None = None) -> list[dict[str, Any]]:
+    """Finish every run of a pass (each with ``plan``, ``adapter``, ``timer``) into its results.json.
+
+    ``backends(run)`` describes the metric backends its records were scored with; budgets record the
+    ``engine``, the execution settings and, when several adapters shared the pass, the pass's figures."""
     pass_wall = shared.wall()
     pass_model = sum(r.timer.seconds.get(k, 0.0) for r in runs for k in MODEL_STAGES)
     shared_budget = {"adapters": len(runs), "wall_s": round(pass_wall, 3), "model_s": round(pass_model, 3),
@@ -127,15 +131,11 @@ def finish_all(suite: Any, resolution: str, runs: Sequence[Any], scorers: Scorer
                      "stages": shared.as_dict()}
     out = []
     for run in runs:
-        t0 = time.perf_counter()
-        extra = {"engine": {"name": "local", "order": "image-major"},
+        extra = {"engine": engine or {"name": "local", "order": "image-major"},
                  "execution": {**options.execution, **getattr(run.adapter, "execution", {})}}
         if len(runs) > 1:  # wall_s is the pass's; so is the overhead (wall / every adapter's model time)
             extra["pass"] = shared_budget
             extra["overhead"] = shared_budget["overhead"]
-        result = finish_run(run.plan, suite, resolution, run.adapter.describe(), scorers.backends(), run.timer,
-                            options.device, extra, decorate(run) if decorate else None)
-        run.timer.seconds["write"] = run.timer.seconds.get("write", 0.0) + time.perf_counter() - t0
-        result["budget"]["stages"] = run.timer.as_dict()
-        out.append(result)
+        out.append(finish_run(run.plan, suite, resolution, run.adapter.describe(), backends(run), run.timer,
+                              options.device, extra, decorate(run) if decorate else None))
     return out

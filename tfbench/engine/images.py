@@ -2,8 +2,9 @@
 
 Item source: every image a pass needs is decoded and placed on its canvas once per resolution (in a
 loader thread, ahead of use) and shared by every adapter. Per adapter (:class:`ImageRun`): batches of
-the adapter's own size, exactly as a one-adapter run forms them, reconstruction (in the reconstruct
-thread), scoring and one record per image (in the main thread, beside the next reconstruction).
+the adapter's own size, exactly as a one-adapter run forms them; reconstruction, the way back to the
+original size and the PSNR/SSIM of the scored crops in the reconstruct thread; OCR, face embeddings and
+one record per image in the main thread, beside the next reconstruction.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from tfbench.budget import StageTimer
 from tfbench.errors import AdapterError, ImageLoadError, TfbenchError
 from tfbench.images import load_rgb
 from tfbench.manifest import ImageRecord, Suite
-from tfbench.pipeline import RunPlan, Scorers, save_crops, score_image
+from tfbench.pipeline import RunPlan, Scorers, crop_fidelities, save_crops, score_image
 from tfbench.protocol import Adapter, check_batch, check_reconstruction
 from tfbench.resize import Placement, from_canvas, plan, to_canvas, to_u8, to_unit
 
@@ -114,6 +115,7 @@ class Job:
     items: list[Loaded]
     recons: list[np.ndarray] = field(default_factory=list)
     compression: list[dict | None] = field(default_factory=list)
+    fidelities: list[tuple[dict, dict]] = field(default_factory=list)  # PSNR/SSIM of the scored crops, per image
     error: AdapterError | None = None
 
 
@@ -158,6 +160,10 @@ class ImageRun:
                                                           self.timer)
             except AdapterError as exc:
                 job.error = exc
+                return job
+            job.fidelities = [crop_fidelities(it.record, it.image, recon, self.scorers.fidelity, self.plan.text_edges,  # type: ignore[arg-type]
+                                              self.plan.face_edges, self.timer, self.score_all)
+                              for it, recon in zip(good, job.recons)]
         return job
 
     # ---- main thread
@@ -181,9 +187,9 @@ class ImageRun:
                 writer.append(journal, error_record(it.record, "adapter", str(job.error)))
             return
         crops_dir = self.plan.out / "crops" if self.keep_crops else None
-        for it, recon, comp in zip(good, job.recons, job.compression):
+        for it, recon, comp, fid in zip(good, job.recons, job.compression, job.fidelities):
             words, faces = score_image(it.record, it.image, recon, self.scorers, self.plan.text_edges,  # type: ignore[arg-type]
-                                       self.plan.face_edges, self.timer, self.score_all)
+                                       self.plan.face_edges, self.timer, self.score_all, fidelities=fid)
             record = {"image": it.record.id, "subset": it.record.subset, "status": "ok", "compression": comp,
                       "words": words, "faces": faces}
             before = None

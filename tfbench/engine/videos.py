@@ -98,7 +98,7 @@ def run_video_pass(suite: Any, adapters: Sequence[Adapter], resolution: str, sco
     """One pass over a video suite at one resolution, every adapter fed from the same decoded frames."""
     chunks = [chunk_for(a, options.max_frames) for a in adapters]
     by_adapter = dict(zip(map(id, adapters), chunks))
-    plans = plan_all(suite, adapters, resolution, scorers, out_root, options,
+    plans = plan_all(suite, adapters, resolution, scorers.names(), out_root, options,
                      extra_config=lambda a: {"chunk_frames": by_adapter[id(a)]})
     runs = [VideoRun(p, a, c) for p, a, c in zip(plans, adapters, chunks)]
     clips = [c for c in suite.clips if any(c.id in r.todo for r in runs)]
@@ -118,6 +118,6 @@ def run_video_pass(suite: Any, adapters: Sequence[Adapter], resolution: str, sco
             bar.update(len(users), clip.id)
     for run in runs:
         run.timer.seconds["write"] = writer.seconds.get(run.plan.journal, 0.0)
-    return finish_all(suite, resolution, runs, scorers, options, shared,
+    return finish_all(suite, resolution, runs, lambda run: scorers.backends(), options, shared,
                       decorate=lambda run: lambda results, records: add_video_extras(
                           results, records, run.chunk, run.adapter.info.frame_rule))

@@ -1,0 +1,59 @@
+"""Real models for the engine and API tests, importable by `python:tests.engine_models:...` specs.
+
+`TinyAE` is a small deterministic convolutional autoencoder (seeded weights, no training): the same module
+is evaluated through `tfbench.evaluate` and through the CLI (`tiny_ae_adapter`), which must agree.
+"""
+from pathlib import Path
+
+import numpy as np
+
+from tfbench.protocol import Adapter, AdapterInfo, Compression
+
+
+def tiny_ae(seed: int = 0):
+    import torch
+
+    class TinyAE(torch.nn.Module):
+        """4x downsampling conv encoder (8 channels) and a transposed-conv decoder, outputs in [-1, 1]."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            torch.manual_seed(seed)
+            self.enc = torch.nn.Conv2d(3, 8, 4, stride=4)
+            self.dec = torch.nn.ConvTranspose2d(8, 3, 4, stride=4)
+            with torch.no_grad():  # start near the identity so text survives a little
+                self.enc.weight.mul_(0.5)
+
+        def encode(self, x):
+            return self.enc(x)
+
+        def decode(self, z):
+            return torch.tanh(self.dec(z) + 0.0)
+
+    return TinyAE()
+
+
+def tiny_ae_adapter(seed: int = 0) -> Adapter:
+    """The same TinyAE as a CLI adapter: `-a python:tests.engine_models:tiny_ae_adapter`."""
+    from tfbench.api import as_adapter
+
+    return as_adapter(tiny_ae(seed), (-1, 1), name="TinyAE")
+
+
+class FromFile(Adapter):
+    """Posterizes with the number of bits written in a local file (an adapter whose spec names a file)."""
+
+    info = AdapterInfo(family="from-file", kind="codec")
+
+    def __init__(self, weights: str, device: str = "cpu"):
+        self.bits = int(Path(weights).read_text().strip())
+        self.device = device
+
+    def encode(self, batch):
+        return np.floor(batch * (2**self.bits - 1e-6)).astype(np.uint8)
+
+    def decode(self, codes):
+        return (codes.astype(np.float32) + 0.5) / 2**self.bits
+
+    def compression(self, codes, shape):
+        return [Compression(bits_per_pixel=3.0 * self.bits, bpp_basis="bits per channel x 3")] * shape[0]
