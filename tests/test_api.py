@@ -82,7 +82,7 @@ def test_the_value_range_must_be_declared(small):
         tfbench.evaluate(lambda x: x, suite=small)
     with pytest.raises(AdapterArgumentError, match="low < high"):
         tfbench.evaluate(lambda x: x, suite=small, value_range=(1, 0))
-    with pytest.raises(AdapterArgumentError, match="no decode"):
+    with pytest.raises(AdapterArgumentError, match="has no encode"):
         tfbench.evaluate(torch.nn.Conv2d(3, 3, 1), suite=small, value_range=(0, 1))
 
 
@@ -92,3 +92,14 @@ def test_the_training_loop_example_runs(small, monkeypatch, capsys):
     runpy.run_path(str(REPO / "docs" / "examples" / "training_loop.py"), run_name="__main__")
     lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("step ")]
     assert [x.split(":")[0] for x in lines] == ["step 2", "step 4"] and all("T-ACC" in x and "F-Sim" in x for x in lines)
+
+
+def test_the_pytest_example_passes_as_a_test_of_its_own():
+    import os
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir",
+                           str(REPO / "docs" / "examples"), str(REPO / "docs" / "examples" / "test_tokenizer_fidelity.py")],
+                          capture_output=True, text=True, timeout=900, env={**os.environ, "PYTHONPATH": str(REPO)},
+                          cwd=str(REPO / "docs" / "examples"))
+    assert done.returncode == 0 and "3 passed" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]

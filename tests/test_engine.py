@@ -123,7 +123,7 @@ def test_deprecated_video_import_spelling_still_works(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "`tfbench video import-tokbench` is deprecated" in err and "tfbench data import tokbench-video" in err
     assert main(["data", "import", "tokbench-video", str(tmp_path / "missing")]) == 2
-    assert "deprecated" not in capsys.readouterr().err
+    assert "is deprecated" not in capsys.readouterr().err
 
 
 def test_run_options_reject_an_unknown_on_error(small, scorers, tmp_path):

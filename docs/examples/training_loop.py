@@ -77,8 +77,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
         optimiser.step()
         if step % args.every == 0:
             scores = evaluation_callback(model, step, args.suite, args.data_root)
-            history.append({"step": step, "loss": float(loss), **scores})
-            print(f"step {step}: loss {float(loss):.4f}  T-ACC {scores['t_acc']:.3f}  T-NED {scores['t_ned']:.3f}  "
+            history.append({"step": step, "loss": loss.item(), **scores})
+            print(f"step {step}: loss {loss.item():.4f}  T-ACC {scores['t_acc']:.3f}  T-NED {scores['t_ned']:.3f}  "
                   f"F-Sim {scores['f_sim']:.3f}", flush=True)
     return history
 
