@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from tfbench.budget import peak_rss_mb
     from tfbench.engine import RunOptions, run_suite
+    from tfbench.engine.overlap import one_malloc_arena
     from tfbench.pipeline import Scorers
     from tfbench.registry import create_adapter
     from tfbench.suites import load_suite
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         print("gpu_throughput: no CUDA GPU visible; pass --device cpu to check the script on a CPU", file=sys.stderr)
         return 2
+    one_malloc_arena()  # as `tfbench run` does
     specs = DEFAULT + [f"taef2:weights={args.weights},device={args.device},dtype={args.dtype}"]
     adapters = [create_adapter(s) for s in specs]
     suite = load_suite(args.suite)

@@ -15,43 +15,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-TIME_FIELDS = {"wall": r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", "user": r"User time \(seconds\): (\S+)",
-               "sys": r"System time \(seconds\): (\S+)", "rss_kb": r"Maximum resident set size \(kbytes\): (\d+)"}
-
-
-def _seconds(clock: str) -> float:
-    parts = [float(p) for p in clock.split(":")]
-    return sum(v * 60 ** i for i, v in enumerate(reversed(parts)))
-
-
-def engine_figures(out: Path) -> dict[str, float]:
-    """Model seconds and engine wall of a run folder (adapter-major: walls add up; image-major: one pass)."""
-    budgets = [json.loads(p.read_text())["budget"] for p in sorted(out.rglob("results.json"))]
-    model = sum(b["model_s"] for b in budgets)
-    passes = {json.dumps(b["pass"], sort_keys=True): b["pass"]["wall_s"] for b in budgets if "pass" in b}
-    wall = sum(passes.values()) if passes else sum(b["wall_s"] for b in budgets)
-    return {"model_s": round(model, 2), "engine_wall_s": round(wall, 2), "overhead": round(wall / model, 3)}
-
+from tfbench.perf import engine_figures, time_process
 
 def timed_run(tfbench: str, args: list[str]) -> dict[str, float]:
+    """One whole-process run into a fresh folder: time -v figures and the budgets' model time and overhead."""
     out = Path(tempfile.mkdtemp(prefix="tfbench-timing-"))
-    load = os.getloadavg()[0]
-    proc = subprocess.run(["/usr/bin/time", "-v", tfbench, "run", "--out", str(out), "--no-progress", *args],
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.exit(f"{tfbench} failed:\n{proc.stderr[-3000:]}")
-    found = {k: re.search(rx, proc.stderr).group(1) for k, rx in TIME_FIELDS.items()}  # type: ignore[union-attr]
-    row = {"wall_s": _seconds(found["wall"]), "cpu_s": round(float(found["user"]) + float(found["sys"]), 2),
-           "peak_rss_mib": round(int(found["rss_kb"]) / 1024, 1), "load_before": load, "load_after": os.getloadavg()[0]}
+    row = time_process([tfbench, "run", "--out", str(out), "--no-progress", *args])
     row.update(engine_figures(out))
+    row["process_overhead"] = round(row["wall_s"] / row["model_s"], 3)
     return row
 
 

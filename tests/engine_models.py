@@ -5,9 +5,9 @@ is evaluated through `tfbench.evaluate` and through the CLI (`tiny_ae_adapter`),
 """
 from pathlib import Path
 
-import numpy as np
+from tfbench.protocol import Adapter, AdapterInfo
 
-from tfbench.protocol import Adapter, AdapterInfo, Compression
+from tests.plugin_adapters import Posterize
 
 
 def tiny_ae(seed: int = 0):
@@ -40,20 +40,11 @@ def tiny_ae_adapter(seed: int = 0) -> Adapter:
     return as_adapter(tiny_ae(seed), (-1, 1), name="TinyAE")
 
 
-class FromFile(Adapter):
+class FromFile(Posterize):
     """Posterizes with the number of bits written in a local file (an adapter whose spec names a file)."""
 
     info = AdapterInfo(family="from-file", kind="codec")
 
     def __init__(self, weights: str, device: str = "cpu"):
-        self.bits = int(Path(weights).read_text().strip())
+        super().__init__(int(Path(weights).read_text().strip()))
         self.device = device
-
-    def encode(self, batch):
-        return np.floor(batch * (2**self.bits - 1e-6)).astype(np.uint8)
-
-    def decode(self, codes):
-        return (codes.astype(np.float32) + 0.5) / 2**self.bits
-
-    def compression(self, codes, shape):
-        return [Compression(bits_per_pixel=3.0 * self.bits, bpp_basis="bits per channel x 3")] * shape[0]

@@ -68,11 +68,13 @@ def parse_resolutions(values: list[str] | None) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from tfbench.engine import RunOptions, run_suite
+    from tfbench.engine.overlap import one_malloc_arena
     from tfbench.pipeline import Scorers
     from tfbench.registry import create_adapter
     from tfbench.sharding import resolve_shard
     from tfbench.suites import load_suite
 
+    one_malloc_arena()  # before any thread starts: this process's threads share one arena (peak RSS)
     shard = resolve_shard(args.shard)
     if args.adapter:  # neural adapters take the run's --device/--dtype unless their spec sets them
         from tfbench.adapter_options import inject_runtime

@@ -21,7 +21,7 @@ from tfbench.engine.images import ImageRun, image_source
 from tfbench.engine.overlap import JournalWriter, background
 from tfbench.engine.progress import Progress
 
-RECONSTRUCT_AHEAD = 2  # reconstructed batches waiting to be scored (bounds memory)
+RECONSTRUCT_AHEAD = 3  # reconstructed images waiting to be scored (bounds memory: each is at its original size)
 
 
 @dataclass
@@ -93,11 +93,11 @@ def run_image_pass(suite: Any, adapters: Sequence[Adapter], resolution: str, sco
             for run in runs:
                 if item.record.id in run.todo:
                     for batch in run.take(item):
-                        yield run.reconstruct(batch)
+                        yield from run.reconstruct(batch)
         for run in runs:
             rest = run.rest()
             if rest:
-                yield run.reconstruct(rest)
+                yield from run.reconstruct(rest)
 
     total = sum(len(r.todo) for r in runs)
     label = f"{suite.name} @{resolution}: {len(runs)} adapter(s) x {len(records)} image(s)"
@@ -105,13 +105,15 @@ def run_image_pass(suite: Any, adapters: Sequence[Adapter], resolution: str, sco
         for run in runs:
             writer.open(run.plan.journal)
         jobs = background(reconstructed, RECONSTRUCT_AHEAD, "tfbench-reconstruct")
-        while True:
-            with shared.stage("wait"):  # waiting for the reconstruct thread
-                job = next(jobs, None)
-            if job is None:
-                break
-            job.run.score(job, writer)
-            bar.update(len(job.items), job.run.adapter.spec)
+        try:
+            while True:
+                with shared.stage("wait"):  # waiting for the reconstruct thread
+                    job = next(jobs, None)
+                if job is None:
+                    break
+                bar.update(job.run.score(job, writer), job.run.adapter.spec)
+        finally:
+            jobs.close()  # stops the reconstruct (and loader) thread at once when the run stops early
     for run in runs:
         run.timer.seconds["write"] = writer.seconds.get(run.plan.journal, 0.0)
     return finish_all(suite, resolution, runs, lambda run: scorers.backends(), options, shared)

@@ -8,7 +8,7 @@ one record per image in the main thread, beside the next reconstruction.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 import numpy as np
@@ -28,14 +28,13 @@ LOAD_AHEAD = 4  # decoded images waiting for the reconstruct thread
 
 @dataclass
 class Loaded:
-    """One decoded image at one resolution: the original, its canvas and the float32 adapter input."""
+    """One decoded image at one resolution: the original and its canvas as the float32 adapter input."""
 
     record: ImageRecord
-    image: np.ndarray | None
-    canvas: np.ndarray | None
+    image: np.ndarray | None  # the original, uint8 RGB
+    unit: np.ndarray | None  # the protocol canvas in [0, 1], float32, built once for every adapter
     placement: Placement | None
     error: str | None = None
-    unit: np.ndarray | None = None  # to_unit(canvas), built once for every adapter
 
 
 def load_image(suite: Suite, record: ImageRecord, target: int | None) -> Loaded:
@@ -47,8 +46,7 @@ def load_image(suite: Suite, record: ImageRecord, target: int | None) -> Loaded:
             raise ImageLoadError(f"{suite.path_of(record)} is {w}x{h} but the manifest says "
                                  f"{record.width}x{record.height}; fix the record's width/height")
         placement = plan(w, h, target)
-        canvas = to_canvas(image, placement)
-        return Loaded(record, image, canvas, placement, unit=to_unit(canvas))
+        return Loaded(record, image, to_unit(to_canvas(image, placement)), placement)
     except ImageLoadError as exc:
         return Loaded(record, None, None, None, str(exc))
 
@@ -85,9 +83,8 @@ def error_record(record: Any, stage: str, error: str) -> dict[str, Any]:
             "n_words": words, "n_faces": faces}
 
 
-def reconstruct(batch: np.ndarray, placements: Sequence[Placement], adapter: Adapter,
-                timer: StageTimer) -> tuple[list[np.ndarray], list[dict | None]]:
-    """One float32 batch through the adapter: (reconstructions as uint8 RGB at each original size, compression dicts).
+def adapt(batch: np.ndarray, adapter: Adapter, timer: StageTimer) -> tuple[np.ndarray, list[dict | None]]:
+    """One float32 batch through the adapter: (checked reconstruction in [0, 1], compression dict per image).
 
     An adapter may fail in any way (an exception, OOM, NaN/Inf, wrong shape or range, a malformed
     compression list): every failure is raised as one AdapterError naming the adapter.
@@ -103,20 +100,27 @@ def reconstruct(batch: np.ndarray, placements: Sequence[Placement], adapter: Ada
     except BaseException as exc:  # an adapter may fail in any way (OOM included): report it per image
         msg = str(exc) if isinstance(exc, TfbenchError) else f"{adapter.spec}: {type(exc).__name__}: {exc}"
         raise AdapterError(msg) from exc
-    images = [from_canvas(to_u8(recon[k]), p) for k, p in enumerate(placements)]
-    return images, [compression[k] if k < len(compression) else None for k in range(len(placements))]
+    return recon, [compression[k] if k < len(compression) else None for k in range(len(batch))]
+
+
+def reconstruct(batch: np.ndarray, placements: Sequence[Placement], adapter: Adapter,
+                timer: StageTimer) -> tuple[list[np.ndarray], list[dict | None]]:
+    """:func:`adapt`, then each reconstruction back at its original size (uint8 RGB)."""
+    recon, compression = adapt(batch, adapter, timer)
+    return [from_canvas(to_u8(recon[k]), p) for k, p in enumerate(placements)], compression
 
 
 @dataclass
 class Job:
-    """One adapter batch after reconstruction: what the main thread scores and records."""
+    """What the main thread records: a batch's failures (``head``), or one reconstructed image to score."""
 
     run: "ImageRun"
-    items: list[Loaded]
-    recons: list[np.ndarray] = field(default_factory=list)
-    compression: list[dict | None] = field(default_factory=list)
-    fidelities: list[tuple[dict, dict]] = field(default_factory=list)  # PSNR/SSIM of the scored crops, per image
-    error: AdapterError | None = None
+    items: list[Loaded]  # head: the whole batch; otherwise the one image
+    head: bool = False
+    error: AdapterError | None = None  # head: the adapter failed on the batch
+    recon: np.ndarray | None = None  # the image's reconstruction at its original size
+    compression: dict | None = None
+    fidelities: tuple[dict, dict] | None = None  # PSNR/SSIM of its scored word and face crops
 
 
 class ImageRun:
@@ -149,27 +153,42 @@ class ImageRun:
         full, self.pending = self.pending, []
         return full or None
 
-    def reconstruct(self, items: list[Loaded]) -> Job:
-        """Run the adapter on the batch's decoded images (failed loads are left for the main thread)."""
-        job = Job(self, items)
+    def reconstruct(self, items: list[Loaded]) -> Iterator[Job]:
+        """Run the adapter on the batch's decoded images; the batch's failures first, then one job per image
+        (back at its original size, its crops' PSNR/SSIM computed), so only a few full-size images wait."""
+        head = Job(self, items, head=True)
         good = [it for it in items if it.error is None]
-        if good:
-            try:
-                batch = np.stack([it.unit for it in good])  # a fresh copy: adapters may write into it
-                job.recons, job.compression = reconstruct(batch, [it.placement for it in good], self.adapter,  # type: ignore[misc]
-                                                          self.timer)
-            except AdapterError as exc:
-                job.error = exc
-                return job
-            job.fidelities = [crop_fidelities(it.record, it.image, recon, self.scorers.fidelity, self.plan.text_edges,  # type: ignore[arg-type]
-                                              self.plan.face_edges, self.timer, self.score_all)
-                              for it, recon in zip(good, job.recons)]
-        return job
+        if not good:
+            yield head
+            return
+        try:
+            recon, compression = adapt(np.stack([it.unit for it in good]), self.adapter, self.timer)  # type: ignore[misc]
+        except AdapterError as exc:  # np.stack makes a fresh copy: adapters may write into their input
+            head.error = exc
+            yield head
+            return
+        yield head
+        for k, it in enumerate(good):
+            image = from_canvas(to_u8(recon[k]), it.placement)  # type: ignore[arg-type]
+            fid = crop_fidelities(it.record, it.image, image, self.scorers.fidelity, self.plan.text_edges,  # type: ignore[arg-type]
+                                  self.plan.face_edges, self.timer, self.score_all)
+            yield Job(self, [it], recon=image, compression=compression[k], fidelities=fid)
 
     # ---- main thread
-    def score(self, job: Job, writer: JournalWriter) -> None:
-        """Score and record a reconstructed batch, or record (``skip``) / raise (``stop``) its failures."""
+    def score(self, job: Job, writer: JournalWriter) -> int:
+        """Record a batch's failures (``skip``) or raise them (``stop``), or score and record one image.
+
+        Returns how many images it finished."""
         journal = self.plan.journal
+        if not job.head:
+            it = job.items[0]
+            words, faces = score_image(it.record, it.image, job.recon, self.scorers, self.plan.text_edges,  # type: ignore[arg-type]
+                                       self.plan.face_edges, self.timer, self.score_all, fidelities=job.fidelities)
+            record = {"image": it.record.id, "subset": it.record.subset, "status": "ok", "compression": job.compression,
+                      "words": words, "faces": faces}
+            before = _crop_saver(self.plan.out / "crops", it, job.recon, words, faces) if self.keep_crops else None  # type: ignore[arg-type]
+            writer.append(journal, record, before)
+            return 1
         good = []
         for it in job.items:
             if it.error is None:
@@ -178,24 +197,15 @@ class ImageRun:
                 raise ImageLoadError(f"{it.error}. Records so far are kept in {journal}; rerun to resume.")
             else:
                 writer.append(journal, error_record(it.record, "load", it.error))
-        if job.error is not None:
-            if self.on_error == "stop":
-                ids = ", ".join(it.record.id for it in good[:3])
-                raise AdapterError(f"{job.error} (images: {ids}). Records so far are kept in {journal}; rerun to "
-                                   f"resume, or use --on-error skip to record failures and go on.") from job.error.__cause__
-            for it in good:
-                writer.append(journal, error_record(it.record, "adapter", str(job.error)))
-            return
-        crops_dir = self.plan.out / "crops" if self.keep_crops else None
-        for it, recon, comp, fid in zip(good, job.recons, job.compression, job.fidelities):
-            words, faces = score_image(it.record, it.image, recon, self.scorers, self.plan.text_edges,  # type: ignore[arg-type]
-                                       self.plan.face_edges, self.timer, self.score_all, fidelities=fid)
-            record = {"image": it.record.id, "subset": it.record.subset, "status": "ok", "compression": comp,
-                      "words": words, "faces": faces}
-            before = None
-            if crops_dir is not None:
-                before = _crop_saver(crops_dir, it, recon, words, faces)
-            writer.append(journal, record, before)
+        if job.error is None:
+            return len(job.items) - len(good)
+        if self.on_error == "stop":
+            ids = ", ".join(it.record.id for it in good[:3])
+            raise AdapterError(f"{job.error} (images: {ids}). Records so far are kept in {journal}; rerun to "
+                               f"resume, or use --on-error skip to record failures and go on.") from job.error.__cause__
+        for it in good:
+            writer.append(journal, error_record(it.record, "adapter", str(job.error)))
+        return len(job.items)
 
 
 def _crop_saver(crops_dir, item: Loaded, recon: np.ndarray, words: list[dict], faces: list[dict]):

@@ -20,6 +20,21 @@ _DONE = object()
 _POLL_S = 0.1  # how often a blocked thread checks whether the consumer went away
 
 
+def one_malloc_arena() -> bool:
+    """Let every thread allocate from one glibc malloc arena (``mallopt(M_ARENA_MAX, 1)``); True if set.
+
+    With an arena per thread each arena keeps its own high-water mark: the default run peaked at 622 MiB
+    RSS, with one arena at 530 MiB, at the same CPU time. Called by the command line for its own process
+    (not by the Python API: the malloc settings of a user's process are theirs). No-op without glibc.
+    """
+    try:
+        import ctypes
+
+        return bool(ctypes.CDLL("libc.so.6").mallopt(-8, 1))  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        return False
+
+
 class _Raised:
     def __init__(self, exc: BaseException) -> None:
         self.exc = exc

@@ -62,8 +62,8 @@ def stream_clip(suite: Any, clip: VideoClip, runs: Sequence[VideoRun], scorers: 
             originals.drop_user(streams[run].start)
 
     count = 0
+    frames = background(lambda: iter_frames(path), FRAMES_AHEAD, "tfbench-decode")
     try:
-        frames = background(lambda: iter_frames(path), FRAMES_AHEAD, "tfbench-decode")
         while True:
             with shared.stage("load"):  # waiting for the decoder thread
                 frame = next(frames, None)
@@ -90,6 +90,8 @@ def stream_clip(suite: Any, clip: VideoClip, runs: Sequence[VideoRun], scorers: 
         if options.on_error == "stop":
             raise runs[0].stopped(clip, exc) from exc
         return {run: failed.get(run, exc) for run in runs}
+    finally:
+        frames.close()  # stops the decoder thread
     return {run: failed.get(run) or streams[run].record() for run in runs}
 
 
