@@ -48,3 +48,13 @@ class FromFile(Posterize):
     def __init__(self, weights: str, device: str = "cpu"):
         super().__init__(int(Path(weights).read_text().strip()))
         self.device = device
+
+
+class Batched(Posterize):
+    """Posterize declared as a continuous model with batches of ``batch`` images (batches matter to the engine)."""
+
+    info = AdapterInfo(family="batched-posterize", kind="continuous")
+
+    def __init__(self, bits: int = 2, batch: int = 3):
+        super().__init__(bits)
+        self.max_batch_size = batch

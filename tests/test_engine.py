@@ -19,8 +19,9 @@ from tests.small_suites import mini_subset
 
 REPO = Path(__file__).resolve().parents[1]
 IDS = ("text_00", "text_01", "text_02", "face_00", "face_01", "face_02")
-# batch sizes 64, 16, 1 and 3: batches of every adapter end at different images
-SPECS = ("identity", "jpeg:quality=30", "python:tests.fault_adapters:Slow:quality=50", "python:tests.plugin_adapters:Posterize:bits=2")
+# one image per call (identity, jpeg, Slow), batches of 4 and of 3 (end at different images)
+SPECS = ("identity", "jpeg:quality=30", "python:tests.fault_adapters:Slow:quality=50",
+         "python:tests.engine_models:Batched:bits=2,batch=4", "python:tests.engine_models:Batched:bits=3,batch=3")
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,6 @@ def both(small, scorers, tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setattr(engine_images, "load_rgb", lambda path: decoded.append(path) or real(path))
     adapters = [create_adapter(s) for s in SPECS]
-    adapters[3].max_batch_size = 3
     try:
         together = run_suite(small, adapters, ["256", "512"], scorers, tmp_path_factory.mktemp("together"))
     finally:
@@ -44,10 +44,7 @@ def both(small, scorers, tmp_path_factory):
     alone_out = tmp_path_factory.mktemp("alone")
     alone = []
     for spec in SPECS:
-        a = create_adapter(spec)
-        if spec.endswith("bits=2"):
-            a.max_batch_size = 3
-        alone += [evaluate(small, a, res, scorers, alone_out) for res in ("256", "512")]
+        alone += [evaluate(small, create_adapter(spec), res, scorers, alone_out) for res in ("256", "512")]
     return together, alone, decoded
 
 

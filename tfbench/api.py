@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
-from tfbench.errors import AdapterArgumentError
+from tfbench.errors import AdapterArgumentError, TfbenchError
 from tfbench.protocol import Adapter
 
 HEADLINE = (("text", "t_acc"), ("text", "t_ned"), ("face", "f_sim"))
@@ -97,7 +97,11 @@ def evaluate(model: Any, suite: Any = "mini", resolutions: Sequence[int | str] =
     try:
         if out is None:
             with tempfile.TemporaryDirectory(prefix="tfbench-evaluate-") as tmp:
-                results = run_suite(loaded, [adapter], labels, scorers, Path(tmp), run)
+                try:
+                    results = run_suite(loaded, [adapter], labels, scorers, Path(tmp), run)
+                except TfbenchError as exc:  # nothing is kept in a temporary folder: say so, not "rerun to resume"
+                    raise type(exc)(str(exc).split(". Records so far are kept")[0] +
+                                    " (evaluated in a temporary folder: pass out=DIR to keep records and resume)") from exc
             for r in results:
                 r.pop("_path", None)
         else:

@@ -7,9 +7,10 @@ import json
 import os
 import re
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -18,33 +19,51 @@ from tfbench.buckets import bucket_of
 from tfbench.crops import crop_box, crop_word
 from tfbench.errors import ResultsError, TfbenchError
 from tfbench.manifest import ImageRecord, Suite
-from tfbench.metrics.face import FaceScorer
-from tfbench.metrics.fidelity import CropFidelity
-from tfbench.metrics.text import TextScorer
 from tfbench.protocol import Adapter
 from tfbench.records import latest_by_image, read_records, write_json_atomic
 from tfbench.resize import parse_resolution
 from tfbench.results import build_results
 from tfbench.sharding import Shard
 
+if TYPE_CHECKING:  # the metric models' modules import rapidocr, OpenCV and scikit-image: loaded when used
+    from tfbench.metrics.face import FaceScorer
+    from tfbench.metrics.fidelity import CropFidelity
+    from tfbench.metrics.text import TextScorer
+
 ON_ERROR = ("stop", "skip")
 MODEL_STAGES = ("reconstruct", "ocr", "face")  # model inference (adapter, OCR, face); the rest is overhead
 BATCH_BUDGET_MB = 64  # the float32 canvases of one adapter batch stay under this (peak memory flat in batch size)
+PER_IMAGE_KINDS = ("codec", "reference")  # adapters whose output for an image does not depend on its batch
+
+
+def crop_fidelity() -> "CropFidelity":
+    from tfbench.metrics.fidelity import CropFidelity
+
+    return CropFidelity()
 
 
 @dataclass
 class Scorers:
     """Metric models, loaded once per process and shared by every adapter and resolution of a run."""
 
-    text: TextScorer
-    face: FaceScorer
-    fidelity: CropFidelity = field(default_factory=CropFidelity)
+    text: "TextScorer"
+    face: "FaceScorer"
+    fidelity: "CropFidelity" = field(default_factory=crop_fidelity)
     original_faces: dict[tuple, np.ndarray] = field(default_factory=dict)  # original face embeddings (F, D)
 
     @classmethod
     def create(cls, text_backend: str = "rapidocr", face_backend: str = "sface", threads: int | None = None) -> "Scorers":
+        from tfbench.metrics.face import FaceScorer
+        from tfbench.metrics.text import TextScorer
+
         threads = threads or min(2, os.cpu_count() or 1)
         return cls(text=TextScorer(text_backend, threads=threads), face=FaceScorer(face_backend, threads=threads))
+
+    @classmethod
+    def start(cls, text_backend: str = "rapidocr", face_backend: str = "sface", threads: int | None = None) -> "Scorers":
+        """Scorers loading in a background thread: a run can decode and reconstruct meanwhile; the first use
+        of the OCR or face model waits for them (loading errors are raised there)."""
+        return PendingScorers(text_backend, face_backend, threads)  # type: ignore[return-value]
 
     def backends(self) -> dict[str, Any]:
         return {"text": self.text.describe(), "face": self.face.describe()}
@@ -62,6 +81,54 @@ class Scorers:
             emb = self.face.embed(image, [f.landmarks for f in record.faces])
             self.original_faces[key] = emb
         return emb
+
+
+class PendingScorers:
+    """:class:`Scorers` being created in a background thread (see :meth:`Scorers.start`)."""
+
+    def __init__(self, text_backend: str, face_backend: str, threads: int | None) -> None:
+        from tfbench.metrics.face import FACE_BACKENDS
+        from tfbench.metrics.text import OCR_BACKENDS
+
+        for registry, name in ((OCR_BACKENDS, text_backend), (FACE_BACKENDS, face_backend)):
+            registry.load(name)  # an unknown backend fails here, before any run folder is claimed
+        self.requested = (text_backend, face_backend)
+        self._fidelity: "CropFidelity | None" = None
+        self._scorers: Scorers | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._create, args=(text_backend, face_backend, threads),
+                                        name="tfbench-load-models", daemon=True)
+        self._thread.start()
+
+    def _create(self, *args: Any) -> None:
+        try:
+            self._scorers = Scorers.create(*args)
+        except BaseException as exc:  # noqa: BLE001 - raised in the thread that uses the models
+            self._error = exc
+
+    def names(self) -> tuple[str, str]:
+        return self.requested
+
+    @property
+    def fidelity(self) -> "CropFidelity":
+        """PSNR/SSIM need no model: available at once (for the reconstruct thread), not waiting for the others."""
+        if self._fidelity is None:
+            self._fidelity = crop_fidelity()
+        return self._fidelity
+
+    def ready(self) -> Scorers:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._scorers is not None
+        if self._scorers.names() != self.requested:
+            raise TfbenchError(f"the metric backends {self.requested} load as {self._scorers.names()}; pass those "
+                               f"names to --ocr/--face")
+        self._scorers.fidelity = self.fidelity
+        return self._scorers
+
+    def __getattr__(self, name: str) -> Any:  # text, face, backends(), original_embeddings(), ...
+        return getattr(self.ready(), name)
 
 
 def slug(spec: str) -> str:
@@ -101,7 +168,7 @@ def faces_to_score(record: ImageRecord, face_edges: tuple[float, ...], score_all
     return [i for i, f in enumerate(record.faces) if _counted(f.ratio, face_edges, score_all)]
 
 
-def crop_fidelities(record: ImageRecord, original: np.ndarray, recon: np.ndarray, fidelity: CropFidelity,
+def crop_fidelities(record: ImageRecord, original: np.ndarray, recon: np.ndarray, fidelity: "CropFidelity",
                     text_edges: tuple[float, ...], face_edges: tuple[float, ...], timer: StageTimer,
                     score_all: bool = False) -> tuple[dict[int, dict], dict[int, dict]]:
     """PSNR/SSIM of every scored word crop and face crop: ({word index: scores}, {face index: scores})."""
@@ -114,8 +181,8 @@ def crop_fidelities(record: ImageRecord, original: np.ndarray, recon: np.ndarray
     return words, faces
 
 
-def score_words(record: ImageRecord, original: np.ndarray, recon: np.ndarray, text: TextScorer,
-                fidelity: CropFidelity, text_edges: tuple[float, ...], timer: StageTimer,
+def score_words(record: ImageRecord, original: np.ndarray, recon: np.ndarray, text: "TextScorer",
+                fidelity: "CropFidelity", text_edges: tuple[float, ...], timer: StageTimer,
                 score_all: bool = False, *, fidelities: dict[int, dict] | None = None) -> list[dict]:
     """Text half of :func:`score_image`: OCR and crop fidelity of every counted word."""
     words: list[dict] = []
@@ -139,8 +206,8 @@ def score_words(record: ImageRecord, original: np.ndarray, recon: np.ndarray, te
     return words
 
 
-def score_faces(record: ImageRecord, original: np.ndarray, recon: np.ndarray, face: FaceScorer,
-                fidelity: CropFidelity, face_edges: tuple[float, ...], timer: StageTimer, score_all: bool = False,
+def score_faces(record: ImageRecord, original: np.ndarray, recon: np.ndarray, face: "FaceScorer",
+                fidelity: "CropFidelity", face_edges: tuple[float, ...], timer: StageTimer, score_all: bool = False,
                 original_embeddings: Callable[[], np.ndarray] | None = None, *,
                 fidelities: dict[int, dict] | None = None) -> list[dict]:
     """Face half of :func:`score_image`: F-Sim and crop fidelity of every counted face.
@@ -324,7 +391,12 @@ def model_budget(timer: StageTimer) -> dict[str, float | None]:
 
 
 def batch_size_for(adapter: Adapter, batch_size: int | None, target: int | None) -> int:
-    """Images per adapter call: the requested/declared size, capped so one float32 batch fits BATCH_BUDGET_MB."""
+    """Images per adapter call: the requested/declared size, capped so one float32 batch fits BATCH_BUDGET_MB.
+
+    Codecs and references work image by image whatever the batch: they get one image per call unless a
+    batch size is asked for, so the engine can hand each image on to the scoring at once."""
+    if batch_size is None and adapter.info.kind in PER_IMAGE_KINDS:
+        return 1
     size = max(1, min(batch_size or adapter.max_batch_size, adapter.max_batch_size))
     if target is not None and batch_size is None:
         size = min(size, max(1, int(BATCH_BUDGET_MB * 2**20 // (target * target * 3 * 4))))

@@ -76,14 +76,15 @@ def run(args: argparse.Namespace) -> int:
 
     one_malloc_arena()  # before any thread starts: this process's threads share one arena (peak RSS)
     shard = resolve_shard(args.shard)
+    resolutions = parse_resolutions(args.resolution)  # fail on bad input before any work
     if args.adapter:  # neural adapters take the run's --device/--dtype unless their spec sets them
         from tfbench.adapter_options import inject_runtime
 
         args.adapter = [inject_runtime(s, args.device, args.dtype) for s in args.adapter]
     if args.engine == "ray":
         return _run_ray(args, shard)
-    resolutions = parse_resolutions(args.resolution)  # fail on bad input before any work
     adapters = [create_adapter(s) for s in args.adapter or DEFAULT_ADAPTERS]
+    scorers = Scorers.start(args.ocr, args.face, args.threads)  # the metric models load while the run starts
     try:
         suite = load_suite(args.suite, args.data_root)
         video = getattr(suite, "modality", "image") == "video"
@@ -91,7 +92,6 @@ def run(args: argparse.Namespace) -> int:
             from tfbench.commands.video import video_setup
 
             adapters, resolutions = video_setup(args, adapters)
-        scorers = Scorers.create(args.ocr, args.face, args.threads)
         options = RunOptions(on_error=args.on_error, batch_size=args.batch_size, progress=not args.no_progress,
                              score_all=args.score_all, device=args.device, keep_crops=args.keep_crops, shard=shard,
                              max_frames=getattr(args, "max_frames", None), execution=execution_settings(args))
