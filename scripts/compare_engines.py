@@ -24,11 +24,15 @@ ADAPTER_FIELDS = ("bits_per_pixel", "tokens", "latent_shape", "bpp_basis", "fami
 LINE = re.compile(r"^  (.+) @ (\S+): (\S+results\.json)$")
 
 
-def run(tfbench: str, args: list[str], out: Path) -> list[Path]:
-    proc = subprocess.run([tfbench, "run", *args, "--out", str(out), "--no-progress"], capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.exit(f"{tfbench} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    return [Path(m.group(3)) for m in map(LINE.match, proc.stderr.splitlines()) if m]
+def run(tfbench: str, args: list[str], out: Path, reuse: bool = False) -> list[Path]:
+    log = out.with_name(out.name + ".stderr.txt")
+    if not (reuse and log.is_file()):
+        proc = subprocess.run([tfbench, "run", *args, "--out", str(out), "--no-progress"], capture_output=True, text=True)
+        if proc.returncode != 0:
+            sys.exit(f"{tfbench} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(proc.stderr)
+    return [Path(m.group(3)) for m in map(LINE.match, log.read_text().splitlines()) if m]
 
 
 def records(results: Path) -> dict[str, dict]:
@@ -56,10 +60,12 @@ def main() -> int:
     p.add_argument("--old", required=True, help="the reference tfbench executable")
     p.add_argument("--new", required=True, help="the tfbench executable under test")
     p.add_argument("--out", required=True, type=Path, help="empty folder for both runs")
+    p.add_argument("--reuse-old", action="store_true", help="keep the reference run already in OUT/old (its stderr log)")
     p.add_argument("args", nargs=argparse.REMAINDER, help="-- then the `tfbench run` arguments")
     opts = p.parse_args()
     args = opts.args[1:] if opts.args[:1] == ["--"] else opts.args
-    old, new = run(opts.old, args, opts.out / "old"), run(opts.new, args, opts.out / "new")
+    old = run(opts.old, args, opts.out / "old", reuse=opts.reuse_old)
+    new = run(opts.new, args, opts.out / "new")
     if len(old) != len(new) or not old:
         sys.exit(f"the runs produced {len(old)} and {len(new)} results")
     bad = 0
