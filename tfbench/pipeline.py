@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from tfbench.budget import StageTimer, peak_rss_mb
+from tfbench.budget import StageTimer, resumed_budget, session_budget
 from tfbench.buckets import bucket_of
 from tfbench.crops import crop_box, crop_word
 from tfbench.errors import ResultsError, TfbenchError
@@ -72,6 +72,10 @@ class Scorers:
         """(text, face) backend names, as run.json records them."""
         return self.text.backend.name, self.face.backend.name
 
+    def curation_scorer(self) -> "TextScorer":
+        """The OCR that checks (and if needed redoes) the suite's curation marks."""
+        return self.text
+
     def original_embeddings(self, record: ImageRecord, image: np.ndarray) -> np.ndarray:
         # keyed by what determines the embeddings, so suites that reuse ids or file names never collide
         key = (record.id, record.file, record.sha256, record.width, record.height,
@@ -109,6 +113,11 @@ class PendingScorers:
     def names(self) -> tuple[str, str]:
         return self.requested
 
+    def curation_scorer(self) -> "CurationOcr":
+        """The OCR for the suite's curation check: describes itself without waiting for the model when its
+        backend's version needs no loaded model (the common case: same backend, nothing to redo)."""
+        return CurationOcr(self)
+
     @property
     def fidelity(self) -> "CropFidelity":
         """PSNR/SSIM need no model: available at once (for the reconstruct thread), not waiting for the others."""
@@ -131,6 +140,28 @@ class PendingScorers:
         return getattr(self.ready(), name)
 
 
+class CurationOcr:
+    """The text scorer of :class:`PendingScorers` as :func:`tfbench.datasets.curation.curate_for_backend` uses it."""
+
+    def __init__(self, pending: PendingScorers) -> None:
+        self._pending = pending
+
+    def describe(self) -> dict[str, str]:
+        from tfbench.metrics.text import OCR_BACKENDS
+
+        name = self._pending.requested[0]
+        version = getattr(OCR_BACKENDS.load(name), "version", None)
+        if isinstance(version, property):
+            try:
+                version = version.fget(None)  # type: ignore[misc]  # a version that needs no instance
+            except Exception:  # noqa: BLE001 - it needs the loaded backend: ask that
+                version = None
+        return {"backend": name, "version": version} if isinstance(version, str) else self._pending.text.describe()
+
+    def __getattr__(self, name: str) -> Any:  # score(), backend, ... of the loaded TextScorer
+        return getattr(self._pending.text, name)
+
+
 def slug(spec: str) -> str:
     """A folder-safe name for an adapter spec (``jpeg:quality=30`` -> ``jpeg_quality=30``)."""
     return re.sub(r"[^A-Za-z0-9=.,+-]+", "_", spec).strip("_") or "adapter"
@@ -146,21 +177,25 @@ def _counted(ratio: float, edges: tuple[float, ...], score_all: bool) -> bool:
 
 def score_image(record: ImageRecord, original: np.ndarray, recon: np.ndarray, scorers: Scorers,
                 text_edges: tuple[float, ...], face_edges: tuple[float, ...], timer: StageTimer,
-                score_all: bool = False, *, fidelities: tuple[dict, dict] | None = None) -> tuple[list[dict], list[dict]]:
+                score_all: bool = False, keep_unreadable: bool = False, *,
+                fidelities: tuple[dict, dict] | None = None) -> tuple[list[dict], list[dict]]:
     """Per-instance scores of one reconstructed image (both uint8 RGB at the original size).
 
     ``fidelities``: the (words, faces) PSNR/SSIM of :func:`crop_fidelities`, when computed elsewhere already."""
     words = score_words(record, original, recon, scorers.text, scorers.fidelity, text_edges, timer, score_all,
-                        fidelities=fidelities[0] if fidelities else None)
+                        keep_unreadable, fidelities=fidelities[0] if fidelities else None)
     faces = score_faces(record, original, recon, scorers.face, scorers.fidelity, face_edges, timer, score_all,
                         lambda: scorers.original_embeddings(record, original),
                         fidelities=fidelities[1] if fidelities else None)
     return words, faces
 
 
-def words_to_score(record: ImageRecord, text_edges: tuple[float, ...], score_all: bool = False) -> list[int]:
-    """Indices of the words that are scored at these bucket edges."""
-    return [i for i, w in enumerate(record.words) if _counted(w.ratio, text_edges, score_all)]
+def words_to_score(record: ImageRecord, text_edges: tuple[float, ...], score_all: bool = False,
+                   keep_unreadable: bool = False) -> list[int]:
+    """Indices of the words that are scored at these bucket edges (not those curation marked unreadable,
+    unless ``keep_unreadable``)."""
+    return [i for i, w in enumerate(record.words)
+            if (keep_unreadable or not w.unreadable) and _counted(w.ratio, text_edges, score_all)]
 
 
 def faces_to_score(record: ImageRecord, face_edges: tuple[float, ...], score_all: bool = False) -> list[int]:
@@ -170,12 +205,12 @@ def faces_to_score(record: ImageRecord, face_edges: tuple[float, ...], score_all
 
 def crop_fidelities(record: ImageRecord, original: np.ndarray, recon: np.ndarray, fidelity: "CropFidelity",
                     text_edges: tuple[float, ...], face_edges: tuple[float, ...], timer: StageTimer,
-                    score_all: bool = False) -> tuple[dict[int, dict], dict[int, dict]]:
+                    score_all: bool = False, keep_unreadable: bool = False) -> tuple[dict[int, dict], dict[int, dict]]:
     """PSNR/SSIM of every scored word crop and face crop: ({word index: scores}, {face index: scores})."""
     with timer.stage("fidelity"):
         words = {i: fidelity.score(crop_word(original, record.words[i].box, record.words[i].polygon),
                                    crop_word(recon, record.words[i].box, record.words[i].polygon))
-                 for i in words_to_score(record, text_edges, score_all)}
+                 for i in words_to_score(record, text_edges, score_all, keep_unreadable)}
         faces = {i: fidelity.score(crop_box(original, record.faces[i].box), crop_box(recon, record.faces[i].box))
                  for i in faces_to_score(record, face_edges, score_all)}
     return words, faces
@@ -183,17 +218,27 @@ def crop_fidelities(record: ImageRecord, original: np.ndarray, recon: np.ndarray
 
 def score_words(record: ImageRecord, original: np.ndarray, recon: np.ndarray, text: "TextScorer",
                 fidelity: "CropFidelity", text_edges: tuple[float, ...], timer: StageTimer,
-                score_all: bool = False, *, fidelities: dict[int, dict] | None = None) -> list[dict]:
-    """Text half of :func:`score_image`: OCR and crop fidelity of every counted word."""
+                score_all: bool = False, keep_unreadable: bool = False, *,
+                fidelities: dict[int, dict] | None = None) -> list[dict]:
+    """Text half of :func:`score_image`: OCR and crop fidelity of every counted word.
+
+    Words the suite's curation marked unreadable on the original are not scored (``excluded``)
+    unless ``keep_unreadable``.
+    """
     words: list[dict] = []
-    todo = words_to_score(record, text_edges, score_all)
+    todo = words_to_score(record, text_edges, score_all, keep_unreadable)
     crops = [crop_word(recon, record.words[i].box, record.words[i].polygon) for i in todo]
     with timer.stage("ocr"):
         text_scores = text.score(crops, [record.words[i].text for i in todo])
     scored = dict(zip(todo, text_scores))
     for i, w in enumerate(record.words):
         item: dict[str, Any] = {"i": i, "gt": w.text, "ratio": round(w.ratio, 6)}
-        if i in scored:
+        if w.unreadable:
+            item["unreadable"] = True
+        if w.unreadable and not keep_unreadable:
+            item["skipped"] = f"unreadable on the original (the curating OCR read {w.reading!r})"
+            item["excluded"] = "unreadable"
+        elif i in scored:
             item.update(scored[i])
             if fidelities is not None:
                 item.update(fidelities[i])
@@ -241,6 +286,8 @@ def score_faces(record: ImageRecord, original: np.ndarray, recon: np.ndarray, fa
         else:
             item["skipped"] = "below the smallest bucket at this resolution"
         faces.append(item)
+    for ex in record.excluded_faces:  # kept in the manifest, counted, never scored
+        faces.append({"ratio": round(ex.ratio, 6), "skipped": f"not scorable: {ex.reason}", "excluded": "no_landmarks"})
     return faces
 
 
@@ -317,7 +364,8 @@ class RunPlan:
 
 def plan_run(suite: Any, adapter: Adapter, resolution: str, backends: tuple[str, str], out_root: Path, *,
              on_error: str = "stop", score_all: bool = False, select: Callable[[Any], bool] | None = None,
-             shard: Shard | None = None, extra_config: dict[str, Any] | None = None) -> RunPlan:
+             shard: Shard | None = None, extra_config: dict[str, Any] | None = None,
+             keep_unreadable: bool = False) -> RunPlan:
     """Check the settings, claim the run folder (run.json) and find the items a rerun still has to do.
 
     Items are a suite's images, or a video suite's clips. ``backends`` are the (text, face) backend names;
@@ -342,7 +390,8 @@ def plan_run(suite: Any, adapter: Adapter, resolution: str, backends: tuple[str,
         adopt_legacy_folder(out, run_dir(out_root, suite.name, adapter.source_spec, resolution), adapter)
     config = {"suite": suite.name, "suite_version": suite.version, "adapter": adapter.spec,
               "resolution": resolution, **({"modality": "video"} if video else {}), **(extra_config or {}),
-              "text_backend": backends[0], "face_backend": backends[1], "score_all": score_all}
+              "text_backend": backends[0], "face_backend": backends[1], "score_all": score_all,
+              "keep_unreadable": keep_unreadable}
     if shard is not None:
         out, config["shard"] = out / shard.folder, shard.label
     out.mkdir(parents=True, exist_ok=True)
@@ -351,7 +400,7 @@ def plan_run(suite: Any, adapter: Adapter, resolution: str, backends: tuple[str,
     done = {k for k, r in latest_by_image(read_records(journal, repair=True)).items() if r.get("status") == "ok"}
     items = suite.clips if video else suite.images
     selected = [r for r in items if (select is None or select(r)) and (shard is None or shard.contains(r.id))]
-    todo = [r for r in selected if r.id not in done and (r.annotations if video else (r.words or r.faces))]
+    todo = [r for r in selected if r.id not in done and (r.annotations if video else (r.words or r.faces or r.excluded_faces))]
     return RunPlan(out, journal, config, target, text_edges, face_edges, selected, todo, done)
 
 
@@ -360,21 +409,27 @@ def finish_run(plan: RunPlan, suite: Any, resolution: str, adapter: dict[str, An
                decorate: Callable[[dict[str, Any], list[dict[str, Any]]], None] | None = None) -> dict[str, Any]:
     """Aggregate the journal's latest record of every selected item into results.json (written atomically).
 
-    ``budget_extra`` joins the budget; ``decorate(results, records)`` adds modality extras (video) before writing.
+    ``budget_extra`` joins the budget (summed with an earlier invocation's by :func:`resumed_budget`; an
+    ``overhead`` there replaces the run's own wall / model time); ``decorate(results, records)`` adds modality extras (video) before writing.
     """
     latest = latest_by_image(read_records(plan.journal))
     wanted = {r.id for r in plan.selected}
     records = [latest[k] for k in latest if k in wanted]
     unit = "clips" if suite.modality == "video" else "images"
+    extra = dict(budget_extra or {})
+    pass_overhead = extra.pop("overhead", None)  # several adapters shared the pass: the pass's overhead
+    budget = resumed_budget(plan.out / "results.json", session_budget(
+        timer, MODEL_STAGES, device=device, **{f"{unit}_evaluated": len(plan.todo),
+                                               f"{unit}_resumed": len(plan.done & wanted)}, **extra), unit=unit)
+    if pass_overhead is not None:
+        budget["overhead"] = pass_overhead
     results = build_results(
         adapter={**adapter},
         suite={"name": suite.name, "version": suite.version, "resolution": resolution, "modality": suite.modality},
         backends=backends,
         records=records,
         text_edges=plan.text_edges, face_edges=plan.face_edges,
-        budget={"wall_s": round(timer.wall(), 3), "peak_rss_mb": round(peak_rss_mb(), 1), "device": device,
-                f"{unit}_evaluated": len(plan.todo), f"{unit}_resumed": len(plan.done & wanted),
-                "stages": timer.as_dict(), **model_budget(timer), **(budget_extra or {})},
+        budget=budget,
         config=plan.config,
     )
     if decorate is not None:
@@ -382,12 +437,6 @@ def finish_run(plan: RunPlan, suite: Any, resolution: str, adapter: dict[str, An
     write_json_atomic(plan.out / "results.json", results)
     results["_path"] = str(plan.out / "results.json")
     return results
-
-
-def model_budget(timer: StageTimer) -> dict[str, float | None]:
-    """Seconds inside the models (adapter, OCR, face) and wall / that: 1.0 would be zero pipeline overhead."""
-    model = sum(timer.seconds.get(k, 0.0) for k in MODEL_STAGES)
-    return {"model_s": round(model, 3), "overhead": round(timer.wall() / model, 3) if model > 0 else None}
 
 
 def batch_size_for(adapter: Adapter, batch_size: int | None, target: int | None) -> int:
@@ -408,7 +457,7 @@ def evaluate(suite: Suite, adapter: Adapter, resolution: str, scorers: Scorers, 
 
     Returns the results dict that is also written to ``run_dir/results.json``; records are appended as
     computed and a rerun resumes. Options: ``on_error``, ``batch_size``, ``progress``, ``score_all``,
-    ``select``, ``device``, ``keep_crops``, ``shard``.
+    ``select``, ``device``, ``keep_crops``, ``shard``, ``keep_unreadable``.
     """
     from tfbench.engine import RunOptions, run_suite
 

@@ -35,6 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=None, help="CPU threads for OCR and face models (default: 2)")
     p.add_argument("--score-all", action="store_true",
                    help="also score instances below the smallest bucket (for rescoring with other edges)")
+    p.add_argument("--keep-unreadable", action="store_true",
+                   help="also score words the suite's curation marked unreadable on the original (default: counted, "
+                        "not scored)")
     p.add_argument("--keep-crops", action="store_true",
                    help="save original and reconstructed PNG crops of every scored instance (for the leaderboard viewer)")
     p.add_argument("--device", default="cpu", help="device for neural adapters that take one (recorded in budget)")
@@ -92,8 +95,10 @@ def run(args: argparse.Namespace) -> int:
             from tfbench.commands.video import video_setup
 
             adapters, resolutions = video_setup(args, adapters)
+        suite = curate_for_run(suite, scorers.curation_scorer())
         options = RunOptions(on_error=args.on_error, batch_size=args.batch_size, progress=not args.no_progress,
                              score_all=args.score_all, device=args.device, keep_crops=args.keep_crops, shard=shard,
+                             keep_unreadable=args.keep_unreadable,
                              max_frames=getattr(args, "max_frames", None), execution=execution_settings(args))
         results = run_suite(suite, adapters, resolutions, scorers, Path(args.out), options)
     finally:
@@ -121,6 +126,7 @@ def print_results(args: argparse.Namespace, results: list[dict], video: bool = F
     for r in results:
         print(f"  {r['adapter']['spec']} @ {r['suite']['resolution']}: {r['_path']}", file=sys.stderr)
     print(text_table(results))
+    print_excluded(results)
     if video:
         from tfbench.commands.video import temporal_lines
 
@@ -134,6 +140,25 @@ def next_steps(out: str) -> str:
             f"`tfbench show {out}` to compare runs, `tfbench leaderboard import {out}` to add them to a leaderboard.")
 
 
+def curate_for_run(suite, text_scorer):
+    """The suite curated for the run's OCR backend (re-curated, cached, when another backend curated it)."""
+    from tfbench.datasets.curation import curate_for_backend
+
+    suite, note = curate_for_backend(suite, text_scorer)
+    if note:
+        print(f"tfbench: {note}", file=sys.stderr)
+    return suite
+
+
+def print_excluded(results: list[dict]) -> None:
+    """One line on the instances curation kept out of the scores (none: nothing printed)."""
+    from tfbench.datasets.curation import excluded_summary
+
+    line = excluded_summary(results)
+    if line:
+        print(line)
+
+
 def _run_ray(args: argparse.Namespace, shard: "Shard | None") -> int:
     from tfbench.engine.ray import RayOptions, run_ray
 
@@ -145,6 +170,6 @@ def _run_ray(args: argparse.Namespace, shard: "Shard | None") -> int:
                          threads=args.threads, device=args.device)
     results = run_ray(args.suite, args.data_root, args.adapter or DEFAULT_ADAPTERS, parse_resolutions(args.resolution),
                       Path(args.out), options, on_error=args.on_error, batch_size=args.batch_size,
-                      score_all=args.score_all, shard=shard)
+                      score_all=args.score_all, shard=shard, keep_unreadable=args.keep_unreadable)
     print_results(args, results)
     return 0

@@ -35,6 +35,7 @@ class RunOptions:
     select: Callable[[Any], bool] | None = None
     device: str = "cpu"
     keep_crops: bool = False
+    keep_unreadable: bool = False  # also score words the suite's curation marked unreadable
     shard: Shard | None = None
     max_frames: int | None = None  # video: frames per adapter call (default: the adapter's own)
     execution: dict[str, Any] = field(default_factory=dict)  # recorded in every budget (threads, dtype, ...)
@@ -65,7 +66,7 @@ def plan_all(suite: Any, adapters: Sequence[Adapter], resolution: str, backends:
 
     ``backends``: the (text, face) backend names the records will be scored with."""
     return [plan_run(suite, a, resolution, backends, out_root, on_error=options.on_error, score_all=options.score_all,
-                     select=options.select, shard=options.shard,
+                     select=options.select, shard=options.shard, keep_unreadable=options.keep_unreadable,
                      extra_config=extra_config(a) if extra_config else None) for a in adapters]
 
 
@@ -78,7 +79,8 @@ def run_image_pass(suite: Any, adapters: Sequence[Adapter], resolution: str, sco
         raise TfbenchError(f"--on-error must be one of {ON_ERROR}, got {options.on_error!r}")
     plans = plan_all(suite, adapters, resolution, scorers.names(), out_root, options)
     runs = [ImageRun(p, a, scorers, batch_size_for(a, options.batch_size, p.target), on_error=options.on_error,
-                     score_all=options.score_all, keep_crops=options.keep_crops) for p, a in zip(plans, adapters)]
+                     score_all=options.score_all, keep_crops=options.keep_crops,
+                     keep_unreadable=options.keep_unreadable) for p, a in zip(plans, adapters)]
     wanted = set().union(*(r.todo for r in runs))
     records = [r for r in suite.images if r.id in wanted]
     shared = StageTimer()

@@ -94,7 +94,7 @@ def adapt(batch: np.ndarray, adapter: Adapter, timer: StageTimer) -> tuple[np.nd
         with timer.stage("reconstruct"):
             latent = adapter.encode(batch)
             compression = [c.to_dict() if c is not None else None for c in adapter.compression(latent, batch.shape)]
-            recon = check_reconstruction(adapter.spec, batch, adapter.decode(latent))
+            recon = check_reconstruction(adapter.spec, batch, adapter.decode(latent), adapter.info.value_range)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # an adapter may fail in any way (OOM included): report it per image
@@ -127,9 +127,10 @@ class ImageRun:
     """One adapter at one resolution inside an image pass."""
 
     def __init__(self, plan: RunPlan, adapter: Adapter, scorers: Scorers, size: int, *, on_error: str,
-                 score_all: bool, keep_crops: bool) -> None:
+                 score_all: bool, keep_crops: bool, keep_unreadable: bool = False) -> None:
         self.plan, self.adapter, self.scorers, self.size = plan, adapter, scorers, size
         self.on_error, self.score_all, self.keep_crops = on_error, score_all, keep_crops
+        self.keep_unreadable = keep_unreadable
         self.todo = {r.id for r in plan.todo}
         self.timer = StageTimer()
         self.pending: list[Loaded] = []
@@ -171,7 +172,7 @@ class ImageRun:
         for k, it in enumerate(good):
             image = from_canvas(to_u8(recon[k]), it.placement)  # type: ignore[arg-type]
             fid = crop_fidelities(it.record, it.image, image, self.scorers.fidelity, self.plan.text_edges,  # type: ignore[arg-type]
-                                  self.plan.face_edges, self.timer, self.score_all)
+                                  self.plan.face_edges, self.timer, self.score_all, self.keep_unreadable)
             yield Job(self, [it], recon=image, compression=compression[k], fidelities=fid)
 
     # ---- main thread
@@ -183,7 +184,8 @@ class ImageRun:
         if not job.head:
             it = job.items[0]
             words, faces = score_image(it.record, it.image, job.recon, self.scorers, self.plan.text_edges,  # type: ignore[arg-type]
-                                       self.plan.face_edges, self.timer, self.score_all, fidelities=job.fidelities)
+                                       self.plan.face_edges, self.timer, self.score_all, self.keep_unreadable,
+                                       fidelities=job.fidelities)
             record = {"image": it.record.id, "subset": it.record.subset, "status": "ok", "compression": job.compression,
                       "words": words, "faces": faces}
             before = _crop_saver(self.plan.out / "crops", it, job.recon, words, faces) if self.keep_crops else None  # type: ignore[arg-type]

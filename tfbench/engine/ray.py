@@ -18,6 +18,7 @@ from abc import ABC, abstractmethod
 import json
 import logging
 import os
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,13 +134,14 @@ def _error_row(record: ImageRecord, stage: str, error: str | None) -> dict[str, 
 
 
 class _Scoring(ABC):
-    def __init__(self, suite: Suite, resolution: str, score_all: bool) -> None:
+    def __init__(self, suite: Suite, resolution: str, score_all: bool, keep_unreadable: bool = False) -> None:
         from tfbench.metrics.fidelity import CropFidelity
 
         self.records = {r.id: r for r in suite.images}
         self.fidelity = CropFidelity()
         self.edges = {kind: suite.edges(kind, resolution) for kind in ("text", "face")}
         self.score_all = score_all
+        self.keep_unreadable = keep_unreadable
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         rows = list(_rows(batch))
@@ -165,16 +167,17 @@ class _Scoring(ABC):
 class Ocr(_Scoring):
     """Actor: loads the OCR model once and scores the words of each reconstruction."""
 
-    def __init__(self, suite: Suite, resolution: str, score_all: bool, backend: str, threads: int) -> None:
+    def __init__(self, suite: Suite, resolution: str, score_all: bool, backend: str, threads: int,
+                 keep_unreadable: bool = False) -> None:
         from tfbench.metrics.text import TextScorer
 
-        super().__init__(suite, resolution, score_all)
+        super().__init__(suite, resolution, score_all, keep_unreadable)
         self.text = TextScorer(backend, threads=threads)
         self.described = json.dumps(self.text.describe())
 
     def score(self, row, record, original, recon, timer) -> None:
         row["words"] = json.dumps(score_words(record, original, recon, self.text, self.fidelity, self.edges["text"],
-                                              timer, self.score_all))
+                                              timer, self.score_all, self.keep_unreadable))
 
     def finish(self, rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
         return _columns([{**r, "text_backend": self.described} for r in rows])
@@ -183,10 +186,11 @@ class Ocr(_Scoring):
 class Face(_Scoring):
     """Actor: loads the face model once, scores the faces and emits finished records (no pixels)."""
 
-    def __init__(self, suite: Suite, resolution: str, score_all: bool, backend: str, threads: int) -> None:
+    def __init__(self, suite: Suite, resolution: str, score_all: bool, backend: str, threads: int,
+                 keep_unreadable: bool = False) -> None:
         from tfbench.metrics.face import FaceScorer
 
-        super().__init__(suite, resolution, score_all)
+        super().__init__(suite, resolution, score_all, keep_unreadable)
         self.face = FaceScorer(backend, threads=threads)
         self.described = self.face.describe()
 
@@ -261,7 +265,8 @@ def _stream(ray, suite: Suite, run: RayRun, resolution: str, run_options: RunOpt
     plan = run.plan
     size = batch_size_for(run.adapter, run_options.batch_size, plan.target)
     batches = [json.dumps([r.id for r in b]) for b in batches_of(plan.todo, size, plan.target)]
-    ds = _dataset(ray, batches, suite, run.adapter, resolution, run_options.score_all, options)
+    ds = _dataset(ray, batches, suite, run.adapter, resolution, run_options.score_all, options,
+                  run_options.keep_unreadable)
     stages: dict[str, float] = {}
     with _small_blocks(ray), _ray_failures(ray, plan.journal):
         for row in ds.iter_rows():
@@ -278,12 +283,13 @@ def _stream(ray, suite: Suite, run: RayRun, resolution: str, run_options: RunOpt
 
 def evaluate_ray(suite: Suite, adapter: Adapter, resolution: str, out_root: Path, options: RayOptions, *,
                  on_error: str = "stop", batch_size: int | None = None, score_all: bool = False,
-                 shard: Shard | None = None) -> dict[str, Any]:
+                 shard: Shard | None = None, keep_unreadable: bool = False) -> dict[str, Any]:
     """Like :func:`tfbench.pipeline.evaluate`, on Ray Data; same folder, records, resume and results."""
     ray = _ray()
     options = _resolved(options)
     run_options = RunOptions(on_error=on_error, batch_size=batch_size, score_all=score_all, shard=shard,
-                             device=options.device, execution=_execution(options))
+                             keep_unreadable=keep_unreadable, device=options.device,
+                             execution=_execution(options))
     return run_ray_pass(ray, suite, [adapter], resolution, out_root, run_options, options)[0]
 
 
@@ -320,7 +326,7 @@ def _small_blocks(ray) -> Iterator[None]:
 
 
 def _dataset(ray, batches: list[str], suite: Suite, adapter: Adapter, resolution: str, score_all: bool,
-             options: RayOptions):
+             options: RayOptions, keep_unreadable: bool = False):
     from ray.data import ActorPoolStrategy
 
     ctx = ray.data.DataContext.get_current()
@@ -328,7 +334,7 @@ def _dataset(ray, batches: list[str], suite: Suite, adapter: Adapter, resolution
     ctx.execution_options.preserve_order = False
     gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 and adapter.info.kind not in ("codec", "reference") else 0
     common = {"suite": suite, "resolution": resolution}
-    scoring = {**common, "score_all": score_all, "threads": options.threads}
+    scoring = {**common, "score_all": score_all, "threads": options.threads, "keep_unreadable": keep_unreadable}
     ds = ray.data.from_items([{"ids": b} for b in batches], override_num_blocks=max(1, min(len(batches), 4 * options.workers)))
     ds = ds.map_batches(Reconstruct, batch_size=1, fn_constructor_kwargs={**common, "spec": adapter.source_spec or adapter.spec},
                         compute=ActorPoolStrategy(size=1 if gpus else options.workers), num_cpus=options.actor_cpus,
@@ -341,7 +347,7 @@ def _dataset(ray, batches: list[str], suite: Suite, adapter: Adapter, resolution
 
 def run_ray(suite_name: str, data_root: str | None, specs: Sequence[str], resolutions: Sequence[str], out_root: Path,
             options: RayOptions, *, on_error: str = "stop", batch_size: int | None = None, score_all: bool = False,
-            shard: Shard | None = None) -> list[dict[str, Any]]:
+            shard: Shard | None = None, keep_unreadable: bool = False) -> list[dict[str, Any]]:
     """Every adapter at every resolution on Ray; shuts Ray down afterwards when it started it."""
     from tfbench.registry import create_adapter
     from tfbench.suites import load_suite
@@ -350,8 +356,15 @@ def run_ray(suite_name: str, data_root: str | None, specs: Sequence[str], resolu
     options = _resolved(options)
     adapters = [create_adapter(s) for s in specs]  # fail on a bad spec before starting Ray
     suite = load_suite(suite_name, data_root)
+    if (suite.curation or {}).get("text"):  # curated by another OCR backend: re-curate (cached) on the driver
+        from tfbench.datasets.curation import curate_for_backend
+        from tfbench.metrics.text import TextScorer
+
+        suite, note = curate_for_backend(suite, TextScorer(options.ocr, threads=options.threads or 1))
+        if note:
+            print(f"tfbench: {note}", file=sys.stderr)
     run_options = RunOptions(on_error=on_error, batch_size=batch_size, score_all=score_all, shard=shard,
-                             device=options.device, execution=_execution(options))
+                             keep_unreadable=keep_unreadable, device=options.device, execution=_execution(options))
     started = _start(ray, options)
     try:
         by_res = {res: run_ray_pass(ray, suite, adapters, res, Path(out_root), run_options, options) for res in resolutions}

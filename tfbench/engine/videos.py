@@ -45,7 +45,7 @@ def stream_clip(suite: Any, clip: VideoClip, runs: Sequence[VideoRun], scorers: 
     path = suite.path_of(clip)
     placement = plan_video(clip.width, clip.height, plan.target)  # type: ignore[arg-type]
     streams = {run: ClipStream(clip, placement, run.adapter, run.chunk, scorers, plan.text_edges, plan.face_edges,
-                               run.timer, options.score_all) for run in runs}
+                               run.timer, options.score_all, options.keep_unreadable) for run in runs}
     failed: dict[VideoRun, Exception] = {}
     originals = Originals(len(runs))
     annotated = {a.frame for a in clip.annotations}

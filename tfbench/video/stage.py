@@ -55,7 +55,7 @@ def reconstruct_chunk(adapter: Adapter, canvases: np.ndarray) -> tuple[np.ndarra
                 f"{adapter.spec}: decode() returned {shape[1]} frames for a chunk of {padded.shape[1]} frames "
                 f"(frame rule {adapter.info.frame_rule or 'any'}); a video adapter must return as many frames "
                 f"as it was given (trim its own temporal padding)")
-        recon = check_reconstruction(adapter.spec, padded, recon)[0, :t]
+        recon = check_reconstruction(adapter.spec, padded, recon, adapter.info.value_range)[0, :t]
         per_frame = [c.to_dict() | {"frames": int(padded.shape[1])} for c in comp]
         return _frames_to_u8(recon), per_frame
     out, comps = [], []
@@ -65,7 +65,8 @@ def reconstruct_chunk(adapter: Adapter, canvases: np.ndarray) -> tuple[np.ndarra
         check_batch(batch)
         latent = adapter.encode(batch)
         comps += [c.to_dict() | {"frames": 1} for c in adapter.compression(latent, batch.shape)]
-        out.append(_frames_to_u8(check_reconstruction(adapter.spec, batch, adapter.decode(latent))))
+        out.append(_frames_to_u8(check_reconstruction(adapter.spec, batch, adapter.decode(latent),
+                                                       adapter.info.value_range)))
     return np.concatenate(out), comps
 
 
@@ -110,10 +111,10 @@ class ClipStream:
 
     def __init__(self, clip: VideoClip, placement: VideoPlacement, adapter: Adapter, chunk: int, scorers: Scorers,
                  text_edges: tuple[float, ...], face_edges: tuple[float, ...], timer: StageTimer,
-                 score_all: bool = False) -> None:
+                 score_all: bool = False, keep_unreadable: bool = False) -> None:
         self.run = ClipRun(clip, placement, {a.frame: a for a in clip.annotations})
         self.adapter, self.chunk, self.scorers, self.timer = adapter, chunk, scorers, timer
-        self.edges, self.score_all = (text_edges, face_edges), score_all
+        self.edges, self.score_all, self.keep_unreadable = (text_edges, face_edges), score_all, keep_unreadable
         self.buffer = np.empty((chunk, *placement.canvas_shape), dtype=np.uint8)  # this adapter's one chunk
         self.filled = 0
         self.start = 0  # index of the first frame in the buffer
@@ -155,11 +156,11 @@ class ClipStream:
             if ann is None:
                 continue
             words, faces = score_image(ann.record, originals.take(idx), canvas_to_frame(recon[k], p), self.scorers,
-                                       *self.edges, self.timer, self.score_all)
+                                       *self.edges, self.timer, self.score_all, self.keep_unreadable)
             for items, tracks in ((words, ann.word_tracks), (faces, ann.face_tracks)):
                 for item in items:
                     item["frame"] = idx
-                    if item["i"] < len(tracks) and tracks[item["i"]] is not None:
+                    if "i" in item and item["i"] < len(tracks) and tracks[item["i"]] is not None:
                         item["track"] = tracks[item["i"]]
             run.words += words
             run.faces += faces

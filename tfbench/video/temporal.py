@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from tfbench.metrics.registry import metrics_for
 from tfbench.results import aggregate_records
 
 
@@ -85,12 +86,14 @@ def per_clip_summary(records: list[dict[str, Any]], text_edges: tuple[float, ...
         if rec.get("status") != "ok":
             out[rec["image"]] = {"status": "error", "error": rec.get("error")}
             continue
-        m = aggregate_records([rec], text_edges, face_edges)["metrics"]
+        m = aggregate_records([rec], text_edges, face_edges)
+        headline = metrics_for(headline=True, aggregation="bucket_mean")
         out[rec["image"]] = {
             "frames": rec.get("frames"), "annotated_frames": rec.get("annotated_frames"),
             "bits_per_pixel": (rec.get("compression") or {}).get("bits_per_pixel"),
-            "t_acc": m["text"]["t_acc"]["mean"], "t_ned": m["text"]["t_ned"]["mean"], "f_sim": m["face"]["f_sim"]["mean"],
-            "n_words": sum(m["text"]["n"].values()), "n_faces": sum(m["face"]["n"].values()),
+            **{spec.key: spec.value(m) for spec in headline},
+            "instance_mean": {spec.key: spec.value(m, "instance_mean") for spec in headline},
+            "n_words": m["metrics"]["text"]["n_counted"], "n_faces": m["metrics"]["face"]["n_counted"],
             **temporal_summary([rec]),
         }
     return out
