@@ -606,7 +606,7 @@ def test_crowd_clip_tracks_h264_crf23_passes_preserve_and_crf45_fails(shared, tm
     pytest.importorskip("av", reason="PyAV (tfbench[video]) encodes the test clips")
     from itertools import islice
 
-    from tfbench.video_io import iter_frames, write_video
+    from tfbench.video.io import iter_frames, write_video
 
     clip = shared / "data/video/facenet_pytorch_video.mp4"
     runs = {}

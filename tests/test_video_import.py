@@ -113,8 +113,8 @@ def test_user_clip_faces_without_landmarks_get_them_at_import(face_clip, tmp_pat
     assert report.landmarks_detected == 2 and report.faces_without_landmarks == 1 and report.dropped == {}
     assert [len(a.record.faces) for a in clip.annotations] == [1, 1]
     assert [len(a.record.excluded_faces) for a in clip.annotations] == [1, 0]  # kept, marked, not scored
-    r = evaluate_video(load_video_suite_file(manifest), create_adapter("identity"), "256", scorers, tmp_path / "out",
-                       score_all=True)
+    r = evaluate(load_video_suite_file(manifest), create_adapter("identity"), "256", scorers, tmp_path / "out",
+                 score_all=True)
     assert sum(r["metrics"]["face"]["n"].values()) == 2 and r["counts"]["faces_without_landmarks"] == 1
     lm0, lm3 = (a.record.faces[0].landmarks for a in clip.annotations)
     assert np.allclose(lm0, det[0]["landmarks"], atol=0.01)

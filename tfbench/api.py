@@ -18,7 +18,6 @@ from typing import Any, Sequence
 from tfbench.errors import AdapterArgumentError, TfbenchError
 from tfbench.protocol import Adapter
 
-HEADLINE = (("text", "t_acc"), ("text", "t_ned"), ("face", "f_sim"))
 _loaded: dict[tuple, Any] = {}  # metric models and suites, loaded once per process
 
 
@@ -31,9 +30,14 @@ class Results(list):
                 return r
         raise KeyError(f"no results at resolution {resolution!r}; have {[r['suite']['resolution'] for r in self]}")
 
-    def scores(self) -> dict[str, dict[str, float | None]]:
-        """Mean of bucket means of T-ACC, T-NED and F-Sim per resolution."""
-        return {r["suite"]["resolution"]: {m: r["metrics"][side][m]["mean"] for side, m in HEADLINE} for r in self}
+    def scores(self, statistic: str = "mean") -> dict[str, dict[str, float | None]]:
+        """The headline metrics (T-ACC, T-NED, F-Sim) per resolution: ``mean`` of bucket means (TokBench's
+        number; None when a bucket is empty) or ``instance_mean`` (every scored instance alike; defined on a
+        small suite that leaves a bucket empty)."""
+        from tfbench.metrics.registry import metrics_for
+
+        headline = metrics_for(headline=True, aggregation="bucket_mean")
+        return {r["suite"]["resolution"]: {spec.key: spec.value(r, statistic) for spec in headline} for r in self}
 
     def table(self) -> str:
         from tfbench.report import text_table
