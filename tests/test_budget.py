@@ -12,7 +12,7 @@ from tests.small_suites import mini_subset
 
 def test_resumed_budget_adds_times_and_keeps_the_first_runs_stages(tmp_path):
     results = tmp_path / "results.json"
-    first = {"wall_s": 20.0, "peak_rss_mb": 900000.0, "device": "cpu", "images_evaluated": 20, "images_resumed": 0,
+    first = {"wall_s": 20.0, "peak_rss_mb": 800.0, "device": "cpu", "images_evaluated": 20, "images_resumed": 0,
              "stages": {"ocr": 6.0, "face": 4.0, "reconstruct": 2.0, "load": 1.0}, "model_s": 12.0, "overhead": 1.667,
              "sessions": 1, "images_without_budget": 0}
     results.write_text(json.dumps({"budget": first}))
@@ -24,7 +24,7 @@ def test_resumed_budget_adds_times_and_keeps_the_first_runs_stages(tmp_path):
     assert b["stages"] == {"face": 4.0, "load": 1.0, "ocr": 6.5, "reconstruct": 2.0, "write": 0.25}
     assert b["model_s"] == 12.5 and b["overhead"] == pytest.approx(b["wall_s"] / 12.5, abs=1e-3)
     assert (b["images_evaluated"], b["images_resumed"], b["sessions"], b["images_without_budget"]) == (1, 19, 2, 0)
-    assert b["peak_rss_mb"] == 900000.0 and b["last_session"]["images_resumed"] == 19
+    assert b["peak_rss_mb"] == 800.0 and b["last_session"]["images_resumed"] == 19
     # nothing recorded (the earlier invocation was killed before results.json): what it did is counted, not timed
     alone = resumed_budget(tmp_path / "none.json", now)
     assert alone["sessions"] == 1 and alone["images_without_budget"] == 19 and alone["wall_s"] == now["wall_s"]
