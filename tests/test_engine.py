@@ -129,3 +129,10 @@ def test_run_options_reject_an_unknown_on_error(small, scorers, tmp_path):
     with pytest.raises(TfbenchError, match="--on-error must be one of"):
         run_suite(small, [create_adapter("identity")], ["256"], scorers, tmp_path, RunOptions(on_error="ignore"))
     assert not list(tmp_path.rglob("records.jsonl"))
+
+
+def test_the_curation_check_does_not_wait_for_the_ocr_model(scorers):
+    from tfbench.pipeline import Scorers
+
+    pending = Scorers.start()  # the models load in a thread; the curation check only needs the backend's identity
+    assert pending.curation_scorer().describe() == scorers.text.describe() == pending.text.describe()
