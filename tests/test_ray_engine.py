@@ -9,7 +9,7 @@ import pytest
 ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'tfbench[ray]'")
 
 from tfbench.cli import main  # noqa: E402
-from tfbench.engines.ray_engine import RayOptions, evaluate_ray  # noqa: E402
+from tfbench.engine.ray import RayOptions, evaluate_ray  # noqa: E402
 from tfbench.errors import AdapterError  # noqa: E402
 from tfbench.merge import merge_paths  # noqa: E402
 from tfbench.pipeline import evaluate, run_dir  # noqa: E402

@@ -28,20 +28,20 @@ GENERATOR_VERSION = "2"
 RECIPE = Path(__file__).resolve().parent.parent / "data_manifests" / "mini.json"
 
 
-def _recipe_path() -> Path:
+def mini_recipe_path() -> Path:
     spec = importlib.util.find_spec("tfbench.data_manifests")
     if spec is not None and spec.submodule_search_locations:
         return Path(list(spec.submodule_search_locations)[0]) / "mini.json"
     return RECIPE
 
 
-def _font(name: str, size: int) -> ImageFont.FreeTypeFont:
+def load_font(name: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(package_file("matplotlib", f"mpl-data/fonts/ttf/{name}")), size)
 
 
 # ---------------------------------------------------------------- backgrounds
 
-def _background(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
+def background(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
     """Plain, gradient, textured, paper-like or striped background (uint8 RGB)."""
     kind = rng.choice(["plain", "gradient", "texture", "paper", "stripes"])
     light = rng.uniform(0, 1) < 0.7  # mostly light backgrounds
@@ -66,7 +66,7 @@ def _background(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def _ink(rng: np.random.Generator, bg: np.ndarray) -> tuple[int, int, int]:
+def ink_colour(rng: np.random.Generator, bg: np.ndarray) -> tuple[int, int, int]:
     """Text colour: a random hue at high, medium or low contrast against the local background."""
     mean = bg.reshape(-1, 3).mean(axis=0)
     contrast = float(rng.choice([170.0, 110.0, 70.0]))
@@ -77,11 +77,11 @@ def _ink(rng: np.random.Generator, bg: np.ndarray) -> tuple[int, int, int]:
 
 # ---------------------------------------------------------------- words
 
-def _word_pool(recipe_dir: Path, words_file: str) -> list[str]:
+def word_pool(recipe_dir: Path, words_file: str) -> list[str]:
     return (recipe_dir / words_file).read_text().split()
 
 
-def _make_word(rng: np.random.Generator, pool: list[str]) -> str:
+def make_word(rng: np.random.Generator, pool: list[str]) -> str:
     r = rng.uniform()
     if r < 0.12:
         return str(int(rng.integers(10, 99999)))
@@ -97,18 +97,18 @@ def _make_word(rng: np.random.Generator, pool: list[str]) -> str:
     return word
 
 
-def _render_size(font_name: str, text: str, target: float) -> int:
+def render_size(font_name: str, text: str, target: float) -> int:
     """Font size whose padded box has max(w, h) close to ``target`` pixels."""
     size = 64
     for _ in range(3):
-        x0, y0, x1, y1 = _font(font_name, size).getbbox(text)
+        x0, y0, x1, y1 = load_font(font_name, size).getbbox(text)
         w, h = x1 - x0, y1 - y0
         pad = 2 * max(2, round(0.2 * h))
         size = max(6, round(size * target / max(w + pad, h + pad)))
     return size
 
 
-class _Shelf:
+class Shelf:
     """Left-to-right, top-to-bottom packing of rectangles on a canvas."""
 
     def __init__(self, w: int, h: int, gap: int) -> None:
@@ -131,27 +131,27 @@ class _Shelf:
 def _text_canvases(recipe: dict, rng: np.random.Generator, recipe_dir: Path) -> list[dict]:
     """Render words of each scale interval onto canvases; returns [{image, words}] before OCR filtering."""
     tcfg = recipe["text"]
-    pool = _word_pool(recipe_dir, tcfg["words_file"])
+    pool = word_pool(recipe_dir, tcfg["words_file"])
     fonts = recipe["fonts"]
     by_canvas: dict[str, list[tuple[str, str, float]]] = {}
     for lo, hi, canvas_key, count in tcfg["intervals"]:
         for _ in range(count):
             ratio = math.exp(rng.uniform(math.log(lo), math.log(hi)))
-            by_canvas.setdefault(str(canvas_key), []).append((_make_word(rng, pool), fonts[int(rng.integers(len(fonts)))], ratio))
+            by_canvas.setdefault(str(canvas_key), []).append((make_word(rng, pool), fonts[int(rng.integers(len(fonts)))], ratio))
     out = []
     for key, items in by_canvas.items():
         w, h = tcfg["canvas"][key]
         order = rng.permutation(len(items))
         items = [items[i] for i in order]
         while items:
-            bg = _background(rng, w, h)
+            bg = background(rng, w, h)
             img = Image.fromarray(bg)
             draw = ImageDraw.Draw(img)
-            shelf = _Shelf(w, h, gap=max(8, w // 100))
+            shelf = Shelf(w, h, gap=max(8, w // 100))
             words, rest = [], []
             for text, font_name, ratio in items:
-                size = _render_size(font_name, text, ratio * len(text) * w)
-                font = _font(font_name, size)
+                size = render_size(font_name, text, ratio * len(text) * w)
+                font = load_font(font_name, size)
                 x0, y0, x1, y1 = font.getbbox(text)
                 pad = max(2, round(0.2 * (y1 - y0)))
                 bw, bh = x1 - x0 + 2 * pad, y1 - y0 + 2 * pad
@@ -161,7 +161,7 @@ def _text_canvases(recipe: dict, rng: np.random.Generator, recipe_dir: Path) -> 
                     continue
                 px, py = pos
                 region = bg[py:py + bh, px:px + bw]
-                draw.text((px + pad - x0, py + pad - y0), text, font=font, fill=_ink(rng, region))
+                draw.text((px + pad - x0, py + pad - y0), text, font=font, fill=ink_colour(rng, region))
                 words.append({"text": text, "box": [px, py, px + bw, py + bh], "font": font_name, "size": size})
             if not words:
                 raise ManifestError(f"mini recipe: a word does not fit a {w}x{h} canvas; lower its scale")
@@ -174,7 +174,7 @@ def _text_canvases(recipe: dict, rng: np.random.Generator, recipe_dir: Path) -> 
 
 # ---------------------------------------------------------------- faces
 
-def _face_sources(recipe: dict) -> list[dict]:
+def face_sources(recipe: dict) -> list[dict]:
     faces = []
     for src in recipe["faces"]["sources"]:
         path = package_file(src["package"], src["resource"])
@@ -192,7 +192,7 @@ def _face_sources(recipe: dict) -> list[dict]:
 
 def _face_canvases(recipe: dict, rng: np.random.Generator) -> list[dict]:
     fcfg = recipe["faces"]
-    sources = _face_sources(recipe)
+    sources = face_sources(recipe)
     margin = fcfg["margin"]
     by_canvas: dict[str, list[tuple[int, float]]] = {}
     n = 0
@@ -206,8 +206,8 @@ def _face_canvases(recipe: dict, rng: np.random.Generator) -> list[dict]:
         w, h = fcfg["canvas"][key]
         items = sorted(items, key=lambda t: -t[1])
         while items:
-            canvas = Image.fromarray(_background(rng, w, h))
-            shelf = _Shelf(w, h, gap=max(8, w // 64))
+            canvas = Image.fromarray(background(rng, w, h))
+            shelf = Shelf(w, h, gap=max(8, w // 64))
             faces, rest = [], []
             for src_i, ratio in items:
                 src = sources[src_i]
@@ -251,7 +251,7 @@ def _recipe_key(recipe: dict) -> str:
 
 def build_mini(dest: Path, recipe_path: Path | None = None, ocr=None) -> Path:
     """Generate the suite into ``dest`` (images + manifest.json); returns the manifest path."""
-    recipe_path = recipe_path or _recipe_path()
+    recipe_path = recipe_path or mini_recipe_path()
     recipe = json.loads(recipe_path.read_text())
     rng = np.random.default_rng(recipe["seed"])
     if ocr is None:
@@ -300,7 +300,7 @@ def build_mini(dest: Path, recipe_path: Path | None = None, ocr=None) -> Path:
 
 
 def mini_dir() -> Path:
-    recipe = json.loads(_recipe_path().read_text())
+    recipe = json.loads(mini_recipe_path().read_text())
     return cache_dir() / "suites" / f"mini-v{recipe['version']}-{_recipe_key(recipe)}"
 
 
