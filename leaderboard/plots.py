@@ -11,10 +11,11 @@ from typing import Any, Iterable, Mapping
 import altair as alt
 import pandas as pd
 
+from tfbench.leaderboard.columns import EXTRA_COLUMNS, METRIC_COLUMNS
 from tfbench.leaderboard.instances import Instance
 
-LABELS = {"t_acc": "T-ACC", "t_ned": "T-NED", "f_sim": "F-Sim", "f_kept": "F-kept"}
-SIDES = {"t_acc": "text", "t_ned": "text", "f_sim": "face", "f_kept": "face"}
+LABELS = {**{c.metric: c.label for c in METRIC_COLUMNS}, **{m: label for label, m in EXTRA_COLUMNS.items()}}
+SIDES = {**{c.metric: c.side for c in METRIC_COLUMNS}, "f_kept": "face"}
 BUCKETS = ("small", "medium", "large")
 
 
@@ -97,20 +98,24 @@ def pareto_front(frame: pd.DataFrame, x: str = "bpp", y: str = "T-ACC") -> pd.Se
 
 
 def compression_data(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
-    data = frame[["adapter", "res", "source", "bpp", metric]].dropna().copy()
+    """Rows of ONE selection (suite, resolution, backends) with bpp and the score; ``pareto`` marks the front."""
+    data = frame[["adapter", "family", "bpp", metric]].dropna(subset=["bpp", metric]).copy()
     data["pareto"] = pareto_front(data, "bpp", metric)
+    data["front"] = data["pareto"].map({True: "on the Pareto front", False: "dominated"})
     return data.rename(columns={metric: "score"})
 
 
-def compression_chart(frame: pd.DataFrame, metric: str = "T-ACC") -> alt.LayerChart:
+def compression_chart(frame: pd.DataFrame, metric: str, title: str) -> alt.LayerChart:
+    """bits per pixel vs a score for one selection; legends: Pareto front (colour) and family (shape)."""
     data = compression_data(frame, metric)
-    points = alt.Chart(data).mark_circle(size=90).encode(
+    colours = alt.Scale(domain=["on the Pareto front", "dominated"], range=["#d62728", "#7f7f7f"])
+    points = alt.Chart(data).mark_point(size=110, filled=True).encode(
         x=alt.X("bpp:Q", scale=alt.Scale(type="log"), title="bits per pixel (log)"),
         y=alt.Y("score:Q", title=metric),
-        color=alt.condition("datum.pareto", alt.value("#d62728"), alt.value("#7f7f7f")),
-        shape=alt.Shape("res:N", title="resolution"),
-        tooltip=["adapter", "res", "source", alt.Tooltip("bpp:Q", format=".3f"), alt.Tooltip("score:Q", format=".3f"), "pareto"],
+        color=alt.Color("front:N", scale=colours, title="Pareto front"),
+        shape=alt.Shape("family:N", title="family"),
+        tooltip=["adapter", "family", alt.Tooltip("bpp:Q", format=".3f"), alt.Tooltip("score:Q", format=".3f"), "front"],
     )
     front = alt.Chart(data[data["pareto"]].sort_values("bpp")).mark_line(color="#d62728").encode(
         x="bpp:Q", y="score:Q", order="bpp:Q")
-    return (front + points).properties(title=f"{metric} vs bits per pixel (Pareto front in red)", width=640, height=380)
+    return (front + points).properties(title=title, width=640, height=380)

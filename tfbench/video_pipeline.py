@@ -328,7 +328,8 @@ def evaluate_video(suite: VideoSuite, adapter: Adapter, resolution: str, scorers
         records = [latest[k] for k in latest if k in wanted]
         results = build_results(
             adapter={**adapter.describe()},
-            suite={"name": suite.name, "version": suite.version, "resolution": resolution, "modality": "video"},
+            suite={"name": suite.name, "version": suite.version, "resolution": resolution, "modality": "video",
+                   "manifest_sha256": suite.manifest_sha256},
             backends=scorers.backends(), records=records, text_edges=text_edges, face_edges=face_edges,
             budget={"wall_s": round(timer.wall(), 3), "peak_rss_mb": round(peak_rss_mb(), 1), "device": device,
                     "clips_evaluated": len(todo), "clips_resumed": len(done & wanted), "stages": timer.as_dict()},

@@ -1,0 +1,56 @@
+"""What differs between two versions of a row (or a submission and the row it would add a version to)."""
+from __future__ import annotations
+
+from typing import Any
+
+BUCKET_NAMES = ("small", "medium", "large", "mean")
+COMPARED = (("text", "t_acc", "T-ACC"), ("text", "t_ned", "T-NED"), ("face", "f_sim", "F-Sim"),
+            ("face", "f_kept", "F-kept"))
+
+
+def _get(d: Any, *path: str) -> Any:
+    for p in path:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(p)
+    return d
+
+
+def fields(data: dict[str, Any]) -> dict[str, Any]:
+    """The values a person compares: every metric bucket and mean, bits per pixel, counts, backends, provenance."""
+    out: dict[str, Any] = {}
+    for side, metric, label in COMPARED:
+        for bucket in BUCKET_NAMES:
+            out[label if bucket == "mean" else f"{label} {bucket}"] = _get(data, "metrics", side, metric, bucket)
+    out["bits per pixel"] = _get(data, "adapter", "bits_per_pixel")
+    for key in ("images", "words", "faces"):
+        out[f"{key} counted"] = _get(data, "counts", key)
+    out["OCR"] = _get(data, "backends", "text", "version") or _get(data, "backends", "text", "backend")
+    out["face model"] = _get(data, "backends", "face", "version") or _get(data, "backends", "face", "backend")
+    out["tfbench"] = data.get("tfbench_version")
+    out["created"] = data.get("created")
+    return out
+
+
+def differences(old: dict[str, Any] | None, new: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(field, old value, new value) for every field that differs; all of them when there is no old row."""
+    a, b = fields(old or {}), fields(new)
+    return [(k, a.get(k), b[k]) for k in b if old is None and b[k] is not None or old is not None and a.get(k) != b[k]]
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)
+
+
+def describe(old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
+    """Lines such as ``T-ACC: 0.8780 -> 0.9990 (+0.1210)``."""
+    lines = []
+    for name, a, b in differences(old, new):
+        delta = (f" ({b - a:+.4f})" if isinstance(a, (int, float)) and isinstance(b, (int, float))
+                 and not isinstance(a, bool) else "")
+        lines.append(f"{name}: {_show(a)} -> {_show(b)}{delta}" if old is not None else f"{name}: {_show(b)}")
+    return lines
