@@ -37,9 +37,11 @@ class SubmissionError(TfbenchError, ValueError):
 
 
 def limit_text(what: str) -> str:
-    """The limit of one upload as every page and message states it, e.g. ``64 MiB (67,108,864 bytes)``."""
+    """The limit of one upload as every page, message and the README state it: ``64 MB (67,108,864 bytes)``.
+
+    "MB" as Streamlit's upload widget writes it ("Limit 64MB per file"), which means 2**20 bytes."""
     limit = UPLOAD_LIMITS[what]
-    return f"{limit // MIB} MiB ({limit:,} bytes)"
+    return f"{limit // MIB} MB ({limit:,} bytes)"
 
 
 def check_size(raw: bytes, what: str, name: str) -> None:

@@ -92,25 +92,16 @@ def zip_run(folder: Path, prefix: str = "", records: bytes | None = None) -> byt
     return buf.getvalue()
 
 
-def improved_copy(folder: Path, dest: Path) -> Path:
-    """A consistent "better model" version of a run: every misread word's reconstruction crop replaced by its
-    original crop (which the OCR reads correctly in `mini`), the record updated to match and results.json
-    recomputed from the records with tfbench's aggregation, as `tfbench score` does. Verification passes it:
-    crops cannot prove they came from the adapter (see tfbench.leaderboard.reread)."""
+def rewrite_run(folder: Path, dest: Path, edit) -> Path:
+    """Copy a run folder, let ``edit(records, dest)`` change its records (and crops), and recompute results.json
+    from the changed records with tfbench's aggregation, as `tfbench score` would: a self-consistent copy."""
     import json
 
     from tfbench.results import build_results
 
     shutil.copytree(folder, dest)
     records = [json.loads(line) for line in (dest / "records.jsonl").read_text().splitlines() if line.strip()]
-    changed = 0
-    for rec in records:
-        for w in rec.get("words", []):
-            if w.get("t_acc") == 0.0:
-                shutil.copy(dest / f"{w['crop']}.orig.png", dest / f"{w['crop']}.recon.png")
-                w.update(pred=w["gt"], t_acc=1.0, t_ned=1.0)
-                changed += 1
-    assert changed, "the run had no misread word to improve"
+    records = edit(records, dest) or records
     (dest / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     old = json.loads((dest / "results.json").read_text())
     new = build_results(adapter={k: old["adapter"][k] for k in ("spec", "family", "kind") if k in old["adapter"]},
@@ -119,3 +110,21 @@ def improved_copy(folder: Path, dest: Path) -> Path:
                         budget=old["budget"], config=old["config"])
     (dest / "results.json").write_text(json.dumps(new))
     return dest
+
+
+def misread_words(records: list[dict]) -> list[dict]:
+    words = [w for r in records for w in r.get("words", []) if w.get("t_acc") == 0.0]
+    assert words, "the run has no misread word"
+    return words
+
+
+def improved_copy(folder: Path, dest: Path) -> Path:
+    """A consistent "better model" version of a run: every misread word's reconstruction crop replaced by its
+    original crop (which the OCR reads correctly in `mini`) and the record updated to match. Verification
+    passes it: crops cannot prove they came from the adapter (see tfbench.leaderboard.reread)."""
+    def edit(records: list[dict], dest: Path) -> None:
+        for w in misread_words(records):
+            shutil.copy(dest / f"{w['crop']}.orig.png", dest / f"{w['crop']}.recon.png")
+            w.update(pred=w["gt"], t_acc=1.0, t_ned=1.0)
+
+    return rewrite_run(folder, dest, edit)
