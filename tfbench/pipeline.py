@@ -164,7 +164,7 @@ def score_faces(record: ImageRecord, original: np.ndarray, recon: np.ndarray, fa
             item["groups"] = f.groups
         if i in fsims:
             item["f_sim"] = fsims[i]
-            item["f_kept"] = 1.0 if fsims[i] >= face.backend.threshold else 0.0
+            item.update(face.derived(fsims[i]))  # f_kept and any other registered similarity metric
             with timer.stage("fidelity"):
                 item.update(fidelity.score(crop_box(original, f.box), crop_box(recon, f.box)))
         else:
