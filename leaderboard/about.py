@@ -1,8 +1,7 @@
 """Texts of the About page (kept out of the page so they can be tested and reused by the README)."""
 from __future__ import annotations
 
-from tfbench.leaderboard.columns import EXTRA_COLUMNS, METRIC_COLUMNS
-from tfbench.metrics.base import METRICS
+from tfbench.leaderboard.columns import metric_columns, value_range
 
 PROTOCOL = """\
 tfbench follows the TokBench protocol (Wu et al. 2025): every image of a suite is resized to the protocol
@@ -50,12 +49,6 @@ BIBTEX = """\
 
 
 def metric_rows() -> list[dict[str, str]]:
-    """One row per board metric: column, what it measures, range, direction (read from each metric's declaration)."""
-    names = [(c.label, c.metric) for c in METRIC_COLUMNS] + list(EXTRA_COLUMNS.items())
-    rows = []
-    for label, name in names:
-        info = METRICS[name]
-        lo, hi = info.score_range
-        rows.append({"column": label, "measures": info.description, "range": f"{lo:g} to {hi:g}",
-                     "better": "lower" if info.lower_better else "higher"})
-    return rows
+    """One row per board metric: column, what it measures, range, direction (read from the metric registry)."""
+    return [{"column": c.label, "measures": c.info.description, "range": value_range(c.info),
+             "better": "lower" if c.info.lower_better else "higher"} for c in metric_columns()]

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from tfbench.leaderboard.columns import metric_columns
+
 BUCKET_NAMES = ("small", "medium", "large", "mean")
-COMPARED = (("text", "t_acc", "T-ACC"), ("text", "t_ned", "T-NED"), ("face", "f_sim", "F-Sim"),
-            ("face", "f_kept", "F-kept"))
 
 
 def _get(d: Any, *path: str) -> Any:
@@ -19,9 +19,10 @@ def _get(d: Any, *path: str) -> Any:
 def fields(data: dict[str, Any]) -> dict[str, Any]:
     """The values a person compares: every metric bucket and mean, bits per pixel, counts, backends, provenance."""
     out: dict[str, Any] = {}
-    for side, metric, label in COMPARED:
+    for col in metric_columns():
         for bucket in BUCKET_NAMES:
-            out[label if bucket == "mean" else f"{label} {bucket}"] = _get(data, "metrics", side, metric, bucket)
+            out[col.label if bucket == "mean" else f"{col.label} {bucket}"] = _get(data, "metrics", col.side,
+                                                                                    col.metric, bucket)
     out["bits per pixel"] = _get(data, "adapter", "bits_per_pixel")
     for key in ("images", "words", "faces"):
         out[f"{key} counted"] = _get(data, "counts", key)

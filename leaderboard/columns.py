@@ -1,9 +1,15 @@
-"""The metric columns of the board, with each metric's range and direction read from its declaration."""
+"""The metric columns of the board, read from the metric registry (labels, ranges, directions, digits).
+
+Every bucket metric with a ``leaderboard_label`` (:func:`tfbench.metrics.registry.metrics_for` with
+``leaderboard=True``) is a group of columns: its mean (the label) and its buckets ("<label> s|m|l").
+Registering a metric with a leaderboard label adds its columns to the table, its help, the About page
+and the version differences; nothing here names a metric.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tfbench.metrics.base import METRICS, MetricInfo
+from tfbench.metrics.registry import MetricSpec, metrics_for
 
 BUCKET_SHORT = {"small": "s", "medium": "m", "large": "l", "mean": "mean"}
 
@@ -12,16 +18,19 @@ BUCKET_SHORT = {"small": "s", "medium": "m", "large": "l", "mean": "mean"}
 class MetricColumn:
     label: str  # column name of the mean; buckets read "<label> s|m|l"
     side: str  # "text" | "face": where the metric sits in results.json
-    metric: str  # name in METRICS
-
-    @property
-    def info(self) -> MetricInfo:
-        return METRICS[self.metric]
+    metric: str  # record key under results["metrics"][side]
+    info: MetricSpec
 
 
-METRIC_COLUMNS = (MetricColumn("T-ACC", "text", "t_acc"), MetricColumn("T-NED", "text", "t_ned"),
-                  MetricColumn("F-Sim", "face", "f_sim"))
-EXTRA_COLUMNS = {"F-kept": "f_kept"}  # mean only
+def metric_columns() -> tuple[MetricColumn, ...]:
+    """The board's metric columns, in registration order (read when called: plugins may add some)."""
+    return tuple(MetricColumn(str(m.leaderboard_label), m.side, m.key, m)
+                 for m in metrics_for(leaderboard=True, aggregation="bucket_mean"))
+
+
+def rank_metrics() -> list[str]:
+    """Columns a table can be ranked by: every leaderboard metric's mean."""
+    return [c.label for c in metric_columns()]
 
 
 def metric_column(label: str, bucket: str) -> str:
@@ -29,16 +38,21 @@ def metric_column(label: str, bucket: str) -> str:
 
 
 def score_columns() -> list[str]:
-    return [metric_column(c.label, b) for c in METRIC_COLUMNS for b in BUCKET_SHORT]
+    return [metric_column(c.label, b) for c in metric_columns() for b in BUCKET_SHORT]
 
 
-def metric_of(column: str) -> MetricInfo | None:
-    """The metric behind a table column (``T-ACC s``, ``F-Sim``, ``F-kept``), or None (``bpp``, names)."""
-    for c in METRIC_COLUMNS:
-        if column == c.label or column.startswith(f"{c.label} "):
-            return c.info
-    name = EXTRA_COLUMNS.get(column)
-    return METRICS[name] if name else None
+def locate(column: str) -> tuple[MetricColumn, str] | None:
+    """(metric column, bucket) of a table column (``T-ACC s`` -> T-ACC, small), or None (``bpp``, names)."""
+    for c in metric_columns():
+        for bucket in BUCKET_SHORT:
+            if column == metric_column(c.label, bucket):
+                return c, bucket
+    return None
+
+
+def metric_of(column: str) -> MetricSpec | None:
+    found = locate(column)
+    return None if found is None else found[0].info
 
 
 def direction(column: str) -> str:
@@ -49,7 +63,7 @@ def direction(column: str) -> str:
     return "lower" if info.lower_better else "higher"
 
 
-def _range(info: MetricInfo) -> str:
+def value_range(info: MetricSpec) -> str:
     lo, hi = info.score_range
     return f"{lo:g} to {hi:g}" + (f" {info.unit}" if info.unit != "fraction" else "")
 
@@ -60,18 +74,15 @@ def column_help(column: str, edges: dict[str, list[float]] | None = None) -> str
         return "bits per pixel of the adapter's latent (compression); lower is smaller"
     if column == "rank":
         return "rank among the verified rows of this suite, resolution and backend set (ties share a rank)"
-    info = metric_of(column)
-    if info is None:
+    found = locate(column)
+    if found is None:
         return ""
+    info, bucket = found[0].info, found[1]
     which = "higher" if info.higher_better else "lower"
-    text = f"{info.description}. Range {_range(info)}; {which} is better."
-    parts = column.split(" ")
-    if len(parts) == 2 and parts[1] in ("s", "m", "l") and edges:
-        side = "face" if info.name.startswith("f_") else "text"
-        e = edges.get(side)
-        k = ("s", "m", "l").index(parts[1])
-        if e:
-            text += f" Bucket {parts[1]}: instance scale in [{e[k]:g}, {e[k + 1]:g})."
-    elif len(parts) == 1 and column in [c.label for c in METRIC_COLUMNS]:
-        text += " Mean of the small, medium and large bucket means."
+    text = f"{info.description}. Range {value_range(info)}; {which} is better."
+    if bucket == "mean":
+        return text + " Mean of the small, medium and large bucket means."
+    if edges and edges.get(info.side):
+        e, k = edges[info.side], ("small", "medium", "large").index(bucket)
+        text += f" Bucket {BUCKET_SHORT[bucket]}: instance scale in [{e[k]:g}, {e[k + 1]:g})."
     return text

@@ -11,21 +11,19 @@ from typing import Any, Iterable, Mapping
 import altair as alt
 import pandas as pd
 
-from tfbench.leaderboard.columns import EXTRA_COLUMNS, METRIC_COLUMNS
+from tfbench.leaderboard.columns import metric_columns
 from tfbench.leaderboard.instances import Instance
 
-LABELS = {**{c.metric: c.label for c in METRIC_COLUMNS}, **{m: label for label, m in EXTRA_COLUMNS.items()}}
-SIDES = {**{c.metric: c.side for c in METRIC_COLUMNS}, "f_kept": "face"}
 BUCKETS = ("small", "medium", "large")
 
 
 def bucket_data(result: Mapping[str, Any]) -> pd.DataFrame:
     rows = []
-    for metric, side in SIDES.items():
-        block = (result.get("metrics", {}).get(side) or {}).get(metric) or {}
+    for col in metric_columns():
+        block = (result.get("metrics", {}).get(col.side) or {}).get(col.metric) or {}
         for bucket in BUCKETS:
             if block.get(bucket) is not None:
-                rows.append({"metric": LABELS[metric], "bucket": bucket, "value": float(block[bucket])})
+                rows.append({"metric": col.label, "bucket": bucket, "value": float(block[bucket])})
     return pd.DataFrame(rows, columns=["metric", "bucket", "value"])
 
 
@@ -35,9 +33,19 @@ def bucket_bars(result: Mapping[str, Any]) -> alt.Chart:
         x=alt.X("bucket:N", sort=list(BUCKETS), title=None),
         y=alt.Y("value:Q", title="score"),
         color=alt.Color("bucket:N", sort=list(BUCKETS), legend=None),
-        column=alt.Column("metric:N", title=None, sort=list(LABELS.values())),
+        column=alt.Column("metric:N", title=None, sort=[c.label for c in metric_columns()]),
         tooltip=["metric", "bucket", alt.Tooltip("value:Q", format=".3f")],
     ).properties(width=120, height=180)
+
+
+def curve_metrics() -> list[tuple[str, str, str]]:
+    """(label, key, side) of the first leaderboard metric of each side stored per instance (T-ACC, F-Sim)."""
+    stored = set(Instance.__dataclass_fields__)
+    out: dict[str, tuple[str, str, str]] = {}
+    for c in metric_columns():
+        if c.metric in stored:
+            out.setdefault(c.side, (c.label, c.metric, c.side))
+    return list(out.values())
 
 
 def _geo_centre(lo: float, hi: float) -> float:
@@ -53,14 +61,14 @@ def scale_data(runs: Iterable[tuple[Mapping[str, Any], list[Instance]]], bins: i
     rows = []
     for result, instances in runs:
         res = str(result["suite"]["resolution"])
-        for metric, side in (("t_acc", "text"), ("f_sim", "face")):
+        for label, metric, side in curve_metrics():
             own = sorted((i for i in instances if i.kind == side and i.ratio is not None
                           and getattr(i, metric) is not None), key=lambda i: i.ratio)
             if own:
                 n = min(bins, len(own))
                 for b in range(n):
                     group = own[b * len(own) // n:(b + 1) * len(own) // n]
-                    rows.append({"resolution": res, "metric": LABELS[metric], "source": "instances",
+                    rows.append({"resolution": res, "metric": label, "source": "instances",
                                  "scale": group[len(group) // 2].ratio,
                                  "value": sum(getattr(i, metric) for i in group) / len(group), "n": len(group)})
                 continue
@@ -70,7 +78,7 @@ def scale_data(runs: Iterable[tuple[Mapping[str, Any], list[Instance]]], bins: i
                 continue
             for k, bucket in enumerate(BUCKETS):
                 if block.get(bucket) is not None:
-                    rows.append({"resolution": res, "metric": LABELS[metric], "source": "buckets",
+                    rows.append({"resolution": res, "metric": label, "source": "buckets",
                                  "scale": _geo_centre(edges[k], edges[k + 1]), "value": float(block[bucket]),
                                  "n": (result["metrics"][side].get("n") or {}).get(bucket)})
     return pd.DataFrame(rows, columns=["resolution", "metric", "source", "scale", "value", "n"])

@@ -1,7 +1,7 @@
 """Checks a results dict (schema ``tfbench.results/1``) before it enters the store, and names its row key.
 
 The leaderboard trusts nothing it imports: every number must be finite (PSNR may be +inf) and inside its
-metric's range (``tfbench.metrics.base.METRICS``), every identifying string short and printable, the
+metric's range (the metric registry, by side and record key), every identifying string short and printable, the
 suite's manifest checksum 64 hex digits and the bucket edges four increasing numbers.
 """
 from __future__ import annotations
@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from tfbench.errors import ResultsError
-from tfbench.metrics.base import METRICS
+from tfbench.metrics.registry import MetricSpec, metric_for_key
 from tfbench.results import SCHEMA
 
-BUCKETS = ("small", "medium", "large", "mean")
-SIDE_METRICS = {"text": ("t_acc", "t_ned", "psnr", "ssim"), "face": ("f_sim", "f_kept", "psnr", "ssim")}
+SIDES = ("text", "face")
 MEASURED = "measured"  # the group of rows scored by tfbench itself (runs and submissions)
 _RESOLUTION = re.compile(r"^(\d{1,5}|native)$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -73,20 +72,17 @@ def row_key(data: dict[str, Any], group: str = MEASURED) -> RowKey:
                   str(suite["resolution"]), backend_label(backends, "text"), backend_label(backends, "face"), group)
 
 
-def check_number(value: Any, metric: str, where: str) -> None:
-    """``metric`` is a dotted path ending in ``<metric>.<bucket>``; its range comes from METRICS."""
+def check_number(value: Any, info: MetricSpec | None, path: str, where: str) -> None:
+    """A finite number (or null; +inf only for a metric whose range is unbounded above) inside ``info``'s range."""
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ResultsError(f"{where}: {metric} must be a number or null, got {value!r}")
-    parts = metric.split(".")
-    info = METRICS.get(parts[-2] if len(parts) >= 2 else metric)
+        raise ResultsError(f"{where}: {path} must be a number or null, got {value!r}")
     if math.isnan(value) or (math.isinf(value) and not (info and info.score_range[1] == math.inf and value > 0)):
-        raise ResultsError(f"{where}: {metric} is {value!r}; only finite numbers are accepted")
-    if info is not None:
+        raise ResultsError(f"{where}: {path} is {value!r}; only finite numbers are accepted")
+    if info is not None and not info.in_range(value):
         lo, hi = info.score_range
-        if not lo - 1e-9 <= value <= hi + 1e-9:
-            raise ResultsError(f"{where}: {metric} = {value!r} is outside its range [{lo}, {hi}]")
+        raise ResultsError(f"{where}: {path} = {value!r} is outside its range [{lo}, {hi}]")
 
 
 def _check_suite(suite: dict[str, Any], where: str) -> None:
@@ -118,20 +114,21 @@ def _check_buckets(buckets: Any, where: str) -> None:
 
 
 def _check_metrics(metrics: dict[str, Any], where: str) -> None:
-    for side, names in SIDE_METRICS.items():
+    """Every block of a registered bucket metric: numbers in the metric's declared range."""
+    for side in SIDES:
         block = metrics.get(side)
         if block is None:
             continue
         if not isinstance(block, dict):
             raise ResultsError(f"{where}: metrics.{side} must be an object")
-        for name in names:
-            buckets = block.get(name)
-            if buckets is None:
-                continue
+        for key, buckets in block.items():
+            info = metric_for_key(side, key)
+            if info is None or buckets is None:
+                continue  # counts (n, uncounted), groups, metrics this tfbench does not know
             if not isinstance(buckets, dict):
-                raise ResultsError(f"{where}: metrics.{side}.{name} must be an object of buckets")
-            for bucket in BUCKETS:
-                check_number(buckets.get(bucket), f"metrics.{side}.{name}.{bucket}", where)
+                raise ResultsError(f"{where}: metrics.{side}.{key} must be an object of buckets")
+            for bucket, value in buckets.items():
+                check_number(value, info, f"metrics.{side}.{key}.{bucket}", where)
         counts = block.get("n")
         if counts is not None and (not isinstance(counts, dict) or any(
                 not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in counts.values())):

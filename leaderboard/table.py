@@ -14,12 +14,12 @@ from typing import Any, Iterable
 import pandas as pd
 
 from tfbench.errors import TfbenchError
-from tfbench.leaderboard.columns import BUCKET_SHORT, METRIC_COLUMNS, direction, metric_column, score_columns
+from tfbench.leaderboard.columns import BUCKET_SHORT, direction, metric_column, metric_columns, score_columns
 
 BASELINE_FAMILIES = ("identity", "jpeg")
 ID_COLUMNS = ["id", "adapter", "family", "kind", "status", "group", "version", "source", "res", "suite", "modality",
               "backends", "bpp"]
-TAIL_COLUMNS = ["F-kept", "face preservation", "baseline", "text backend", "face backend", "label"]
+TAIL_COLUMNS = ["face preservation", "baseline", "text backend", "face backend", "label"]
 
 
 def _get(d: Any, *path: str) -> Any:
@@ -60,18 +60,18 @@ def flatten(results: Iterable[dict[str, Any]]) -> pd.DataFrame:
             "backends": f"{meta.get('text_backend', '')} + {meta.get('face_backend', '')}",
             "bpp": _get(r, "adapter", "bits_per_pixel"),
         }
-        for col in METRIC_COLUMNS:
+        for col in metric_columns():
             for bucket in BUCKET_SHORT:
                 row[metric_column(col.label, bucket)] = _get(r, "metrics", col.side, col.metric, bucket)
-        row["F-kept"] = _get(r, "metrics", "face", "f_kept", "mean")
-        row["face preservation"] = _preservation(row["F-Sim"], row["F-kept"])
+        row["face preservation"] = _preservation(_get(r, "metrics", "face", "f_sim", "mean"),
+                                                 _get(r, "metrics", "face", "f_kept", "mean"))
         row["baseline"] = row["family"] in BASELINE_FAMILIES
         row["text backend"] = meta.get("text_backend", "")
         row["face backend"] = meta.get("face_backend", "")
         row["label"] = meta.get("label") or ""
         rows.append(row)
     frame = pd.DataFrame(rows, columns=ID_COLUMNS + score_columns() + TAIL_COLUMNS)
-    numeric = ["bpp", *score_columns(), "F-kept"]
+    numeric = ["bpp", *score_columns()]
     frame[numeric] = frame[numeric].astype("float64")
     frame["version"] = frame["version"].astype("int64")
     return frame
@@ -128,8 +128,9 @@ def sort_table(frame: pd.DataFrame, column: str, ascending: bool | None = None) 
     return frame.sort_values(column, ascending=ascending, na_position="last", kind="stable")
 
 
-def ranked(frame: pd.DataFrame, sel: Selection, by: str = "T-ACC") -> pd.DataFrame:
+def ranked(frame: pd.DataFrame, sel: Selection, by: str | None = None) -> pd.DataFrame:
     """The verified measured rows of one selection, best first, with a ``rank`` column (ties share a rank)."""
+    by = by or metric_columns()[0].label
     rows = sort_table(in_selection(measured(frame), sel), by)
     ascending = direction(by) == "lower"
     out = rows.copy()
@@ -144,18 +145,19 @@ def references(frame: pd.DataFrame, res: str | None = None, modality: str | None
         rows = rows[rows["res"] == res]
     if modality is not None:
         rows = rows[rows["modality"] == modality]
-    return sort_table(rows, "T-ACC")
+    return sort_table(rows, metric_columns()[0].label)
 
 
-EXPORT_COLUMNS = ["rank", "adapter", "family", "kind", "status", "version", "suite", "res", "bpp", *score_columns(),
-                  "F-kept", "text backend", "face backend", "group"]
+def export_columns() -> list[str]:
+    return ["rank", "adapter", "family", "kind", "status", "version", "suite", "res", "bpp", *score_columns(),
+            "text backend", "face backend", "group"]
 
 
 def _export_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     if "rank" not in out.columns:
         out.insert(0, "rank", pd.array([pd.NA] * len(out), dtype="Int64"))
-    return out[EXPORT_COLUMNS]
+    return out[export_columns()]
 
 
 def to_csv(frame: pd.DataFrame) -> str:
@@ -171,7 +173,7 @@ def _cell(value: Any) -> str:
 
 
 def to_markdown(frame: pd.DataFrame) -> str:
-    cols = EXPORT_COLUMNS
+    cols = export_columns()
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in _export_frame(frame).itertuples(index=False)]
     return "\n".join(lines) + "\n"

@@ -8,8 +8,8 @@ must pass, in this order:
 2. coverage: one ``ok`` record for every image (clip) of the suite that has instances, nothing else;
    every word's ground truth and scale and every face's scale equal to the suite's; every instance
    inside a bucket at this resolution scored (a skipped or failed instance would drop out of the means);
-3. per instance: T-ACC and T-NED recomputed from the record's ground truth and reading, F-kept from its
-   F-Sim and the face backend's threshold;
+3. per instance: every metric the registry derives from a reading (T-ACC, T-NED) or a similarity (F-kept,
+   with the face backend's threshold) recomputed from the record's own values;
 4. aggregation: :func:`tfbench.results.build_results` (what `tfbench score` runs) over the records,
    with the suite's edges; every bucket, mean, count and bits per pixel must equal the submitted one
    (to ``AGGREGATE_TOLERANCE``, far below any printed digit).
@@ -22,7 +22,7 @@ from typing import Any, Iterable
 from tfbench.buckets import bucket_of
 from tfbench.errors import ResultsError, TfbenchError
 from tfbench.leaderboard.instances import latest_records
-from tfbench.leaderboard.suitedefs import SuiteDef, check_identity
+from tfbench.leaderboard.suitedefs import SuiteDef, check_identity, lookup, register
 from tfbench.results import build_results
 
 AGGREGATE_TOLERANCE = 1e-9  # same code on the same records gives the same digits; this only absorbs platform noise
@@ -154,9 +154,12 @@ def check_coverage(data: dict[str, Any], records: list[dict[str, Any]], definiti
 
 
 def check_instances(data: dict[str, Any], records: list[dict[str, Any]]) -> None:
-    """T-ACC/T-NED follow from ground truth and reading; F-kept from F-Sim and the declared threshold."""
-    from tfbench.metrics.text import normalized_edit_similarity, word_accuracy  # pure functions, no model
+    """Every per-instance metric the registry derives from a reading (T-ACC, T-NED) or from a similarity and the
+    declared threshold (F-kept) equals what its ``compute`` gives from the record's own values."""
+    from tfbench.metrics.registry import metrics_for
 
+    from_reading = [(m.key, m.compute_fn()) for m in metrics_for("text", inputs="reading")]
+    from_similarity = [(m.key, m.compute_fn()) for m in metrics_for("face", inputs="similarity")]
     threshold = _num(((data.get("backends") or {}).get("face") or {}).get("threshold"))
     for rec in records:
         if rec.get("status") != "ok":
@@ -167,19 +170,21 @@ def check_instances(data: dict[str, Any], records: list[dict[str, Any]]) -> None
             gt, pred = w.get("gt"), w.get("pred")
             if not isinstance(gt, str) or not isinstance(pred, str):
                 raise VerificationError(f"image {rec['image']!r} word {w.get('i')}: no ground truth or reading")
-            for name, value in (("t_acc", word_accuracy(gt, pred)), ("t_ned", normalized_edit_similarity(gt, pred))):
-                if not _same(_num(w.get(name)), value):
-                    raise VerificationError(f"image {rec['image']!r} word {w['i']}: {name} is {w.get(name)!r}, but "
+            for key, compute in from_reading:
+                value = compute(gt, pred)
+                if not _same(_num(w.get(key)), value):
+                    raise VerificationError(f"image {rec['image']!r} word {w['i']}: {key} is {w.get(key)!r}, but "
                                             f"ground truth {gt!r} read as {pred!r} gives {value!r}")
         for f in rec.get("faces") or []:
-            if f.get("skipped") or f.get("f_sim") is None or f.get("f_kept") is None:
+            if f.get("skipped") or not isinstance(_num(f.get("f_sim")), float):
                 continue
             if threshold is None:
                 raise VerificationError("results.json declares no face threshold (backends.face.threshold)")
-            kept = 1.0 if float(f["f_sim"]) >= threshold else 0.0
-            if f["f_kept"] != kept:
-                raise VerificationError(f"image {rec['image']!r} face {f.get('i')}: f_kept is {f['f_kept']!r}, but F-Sim "
-                                        f"{f['f_sim']!r} against threshold {threshold} gives {kept}")
+            for key, compute in from_similarity:
+                value = compute(float(f["f_sim"]), threshold)
+                if not _same(_num(f.get(key)), value):
+                    raise VerificationError(f"image {rec['image']!r} face {f.get('i')}: {key} is {f.get(key)!r}, but "
+                                            f"F-Sim {f['f_sim']!r} with threshold {threshold} gives {value!r}")
 
 
 def verify_records(data: dict[str, Any], records: Iterable[Any], definition: SuiteDef) -> dict[str, Any]:
@@ -208,7 +213,6 @@ def verify_row(store: Any, data: dict[str, Any], records: list[dict[str, Any]], 
     import datetime as _dt
 
     from tfbench._version import __version__
-    from tfbench.leaderboard.suitedefs import lookup, register
 
     definition = lookup(store, data["suite"], load=load_suites)
     report = verify_records(data, records, definition)

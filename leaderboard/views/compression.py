@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from tfbench.leaderboard.columns import rank_metrics
 from tfbench.leaderboard.context import open_store
 from tfbench.leaderboard.plots import compression_chart, compression_data
 from tfbench.leaderboard.table import default_selection, flatten, in_selection, measured, selections
@@ -22,7 +23,7 @@ labels = [s.label() for s in choices]
 left, right = st.columns([3, 2])
 chosen = choices[labels.index(left.selectbox("Suite @ resolution [backends]", labels,
                                              index=choices.index(default) if default in choices else 0, key="sel"))]
-metric = right.radio("Score", ["T-ACC", "F-Sim", "T-NED"], horizontal=True, key="metric")
+metric = right.radio("Score", rank_metrics(), horizontal=True, key="metric")
 view = in_selection(rows, chosen)
 data = compression_data(view, metric)
 if data.empty:

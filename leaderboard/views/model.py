@@ -6,6 +6,7 @@ import shlex
 import streamlit as st
 
 from tfbench.leaderboard.changes import describe
+from tfbench.leaderboard.columns import metric_columns
 from tfbench.leaderboard.context import is_maintainer, open_store, row_label
 from tfbench.leaderboard.plots import bucket_bars, scale_curves, scale_data
 from tfbench.leaderboard.schema import row_key
@@ -34,11 +35,9 @@ st.subheader(f"{adapter['spec']} @ {suite['resolution']}")
 status = {"verified": "verified against its records and crops", "unverified": "unverified: never ranked",
           "reference": f"published numbers ({row['grp']}); tfbench did not compute them"}[row["status"]]
 st.caption(f"Version {row['version']} of this row, {status}.")
-mean = lambda side, m: (metrics.get(side, {}).get(m) or {}).get("mean")  # noqa: E731
-cols = st.columns(5)
-for col, (label, value) in zip(cols, (("T-ACC", mean("text", "t_acc")), ("T-NED", mean("text", "t_ned")),
-                                       ("F-Sim", mean("face", "f_sim")), ("F-kept", mean("face", "f_kept")),
-                                       ("bits per pixel", adapter.get("bits_per_pixel"))), strict=True):
+tiles = [(c.label, (metrics.get(c.side, {}).get(c.metric) or {}).get("mean")) for c in metric_columns()]
+tiles.append(("bits per pixel", adapter.get("bits_per_pixel")))
+for col, (label, value) in zip(st.columns(len(tiles)), tiles, strict=True):
     col.metric(label, "-" if value is None else f"{value:.3f}")
 
 st.altair_chart(bucket_bars(chosen))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tfbench.leaderboard.columns import column_help, score_columns
+from tfbench.leaderboard.columns import column_help, direction, rank_metrics, score_columns
 from tfbench.leaderboard.context import open_store
 from tfbench.leaderboard.suitedefs import listing as suite_listing
 from tfbench.leaderboard.table import (Selection, default_selection, flatten, in_selection, measured, ranked,
@@ -48,19 +48,19 @@ if sel is not None:
     definition = suites.get(sel.suite)
     if definition and sel.res in definition["resolutions"]:
         edges = {side_: definition["buckets"][side_][sel.res] for side_ in ("text", "face")}
-    metric = st.selectbox("Rank by", ["T-ACC", "T-NED", "F-Sim"], key="rank_by")
+    metric = st.selectbox("Rank by", rank_metrics(), key="rank_by")
     view = ranked(frame, sel, metric)
     st.subheader(f"{sel.suite} @ {sel.res}")
-    st.caption(f"{len(view)} verified rows, ranked by {metric} (higher is better); backends {sel.backends}. "
+    st.caption(f"{len(view)} verified rows, ranked by {metric} ({direction(metric)} is better); backends {sel.backends}. "
                + (f"Buckets at {sel.res}: text s/m/l = [{edges['text'][0]:g}, {edges['text'][1]:g}) / "
                   f"[{edges['text'][1]:g}, {edges['text'][2]:g}) / [{edges['text'][2]:g}, {edges['text'][3]:g}), "
                   f"face s/m/l = [{edges['face'][0]:g}, {edges['face'][1]:g}) / [{edges['face'][1]:g}, "
                   f"{edges['face'][2]:g}) / [{edges['face'][2]:g}, {edges['face'][3]:g}) of the instance's scale "
                   f"(size / image width)." if edges else ""))
-    shown = ["rank", "adapter", "bpp", *score_columns(), "F-kept", "face preservation", "baseline", "family", "kind",
+    shown = ["rank", "adapter", "bpp", *score_columns(), "face preservation", "baseline", "family", "kind",
              "version", "id"]
     config = {c: st.column_config.NumberColumn(c, format="%.3f", help=column_help(c, edges))
-              for c in [*score_columns(), "F-kept", "bpp"]}
+              for c in [*score_columns(), "bpp"]}
     config["rank"] = st.column_config.NumberColumn("rank", help=column_help("rank"))
     st.dataframe(view[shown], hide_index=True, width="stretch", key="leaderboard", column_config=config)
     left, right = st.columns(2)
