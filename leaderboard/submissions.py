@@ -22,7 +22,7 @@ from tfbench.leaderboard.changes import describe
 from tfbench.leaderboard.instances import Instance
 from tfbench.leaderboard.reread import MIN_SAMPLE
 from tfbench.leaderboard.schema import RowKey, row_key
-from tfbench.leaderboard.store import ImportOutcome, Store
+from tfbench.leaderboard.store import ImportOutcome, Store, content_digest
 from tfbench.leaderboard.suitedefs import check_identity, lookup
 from tfbench.leaderboard.verify import verify_row
 
@@ -56,8 +56,12 @@ class Preview:
     verified: bool  # it carries records: approval verifies it (else it becomes `unverified`)
     current: dict[str, Any] | None
     changes: list[str] = field(default_factory=list)
+    identical: bool = False  # the same content as the current version: approving adds nothing
 
     def lines(self) -> list[str]:
+        if self.identical and self.current is not None:
+            return [f"#{self.submission_id}: {self.key.label()}: identical to the current version "
+                    f"{self.current['_row']['version']} (row #{self.current['_row']['id']}); approving changes nothing"]
         what = "verified row (records checked, crops re-read)" if self.verified else "unverified row (results only)"
         head = (f"#{self.submission_id}: {self.key.label()} -> version {self.version}, {what}"
                 if self.current else f"#{self.submission_id}: {self.key.label()} -> new row, {what}")
@@ -87,11 +91,12 @@ def _load(store: Store, submission_id: int) -> tuple[dict[str, Any], list[dict[s
 
 
 def preview(store: Store, submission_id: int) -> Preview:
-    data, records, _ = _load(store, submission_id)
+    data, records, instances = _load(store, submission_id)
     key = row_key(data)
     current = store.current(key)
     version = 1 if current is None else int(current["_row"]["version"]) + 1
-    return Preview(submission_id, key, version, bool(records), current, describe(current, data))
+    same = current is not None and current["_row"]["digest"] == content_digest(data, instances)
+    return Preview(submission_id, key, version, bool(records), current, describe(current, data), same)
 
 
 def approve(store: Store, submission_id: int, sample: int | None = MIN_SAMPLE, dry_run: bool = False) -> Approval:

@@ -82,7 +82,8 @@ if show_unverified:
                  column_config={c: st.column_config.NumberColumn(c, format="%.3f") for c in [*score_columns(), "bpp"]})
 
 if show_papers:
-    papers = references(frame, res=sel.res if sel is not None else None)
+    modality = str(in_selection(frame, sel)["modality"].iloc[0]) if sel is not None else None
+    papers = references(frame, res=sel.res if sel is not None else None, modality=modality)
     if not papers.empty:
         for group, rows in papers.groupby("group", sort=True):
             st.subheader(f"Published: {group}")
