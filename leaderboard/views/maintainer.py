@@ -24,6 +24,9 @@ if not is_maintainer():
     st.stop()
 
 st.caption(f"Store: {store_path()}")
+flash = st.session_state.pop("maintainer_flash", None)  # the outcome of the last decision, shown after the rerun
+if flash:
+    getattr(st, flash[0])(flash[1])
 with open_store() as store:
     pending = queue.listing(store, "pending")
     st.subheader(f"Pending submissions ({len(pending)})")
@@ -47,12 +50,16 @@ with open_store() as store:
                 try:
                     with st.spinner("Verifying: records, aggregates, crops re-read with the declared models"):
                         done = approve(store, sub.id, sample=int(sample))
-                    st.success(f"Approved #{sub.id}: {done.outcome.status} row #{done.outcome.result_id} "
-                               f"(version {done.outcome.version}, "
-                               f"{'verified' if 'aggregates' in done.report else 'unverified'})")
                 except TfbenchError as exc:
-                    st.error(f"Refused #{sub.id}: {exc}")
+                    st.error(f"Refused #{sub.id}: {exc}")  # nothing changed: it stays in the queue
+                else:
+                    st.session_state["maintainer_flash"] = (
+                        "success", f"Approved #{sub.id}: {done.outcome.status} row #{done.outcome.result_id} "
+                                   f"(version {done.outcome.version}, "
+                                   f"{'verified' if 'aggregates' in done.report else 'unverified'})")
+                    st.rerun()
             reason = right.text_input("Reason to reject", key=f"reason_{sub.id}")
             if right.button("Reject", key=f"reject_{sub.id}"):
                 reject(store, sub.id, reason)
-                st.warning(f"Rejected #{sub.id}.")
+                st.session_state["maintainer_flash"] = ("warning", f"Rejected #{sub.id}.")
+                st.rerun()

@@ -48,7 +48,7 @@ if sel is not None:
     definition = suites.get(sel.suite)
     if definition and sel.res in definition["resolutions"]:
         edges = {side_: definition["buckets"][side_][sel.res] for side_ in ("text", "face")}
-    metric = st.selectbox("Rank by", rank_metrics(), key="rank_by")
+    metric = side.selectbox("Rank by", rank_metrics(), key="rank_by")
     view = ranked(frame, sel, metric)
     st.subheader(f"{sel.suite} @ {sel.res}")
     st.caption(f"{len(view)} verified rows, ranked by {metric} ({direction(metric)} is better); backends {sel.backends}. "
@@ -89,6 +89,7 @@ if show_papers:
             st.subheader(f"Published: {group}")
             st.caption("Numbers as their authors published them, on their own data with their own backends: not "
                        "comparable with the rows above and never ranked with them.")
-            st.dataframe(rows[["adapter", "res", "suite", *score_columns()]], hide_index=True, width="stretch",
+            published = [c for c in score_columns() if rows[c].notna().any()]  # what the source gives
+            st.dataframe(rows[["adapter", "res", "suite", *published]], hide_index=True, width="stretch",
                          key=f"papers_{group}",
                          column_config={c: st.column_config.NumberColumn(c, format="%.3f") for c in score_columns()})
