@@ -21,7 +21,9 @@ class SuiteError(TfbenchError, ValueError):
     """Results do not match the suite they name; the message says what differs."""
 
 
-# truth: {image id: {frame (str, "-1" for images): {"words": [[text, ratio], ...], "faces": [ratio, ...]}}}
+# truth: {image id: {frame (str, "-1" for images): {"words": [[text, ratio, unreadable], ...], "faces": [ratio, ...],
+#                                                    "excluded_faces": [ratio, ...]}}}
+# (unreadable: the suite's curation marked the word unreadable on the original; excluded faces have no landmarks)
 Truth = dict[str, dict[str, dict[str, list[Any]]]]
 
 
@@ -41,8 +43,9 @@ class SuiteDef:
 
 
 def _frame_truth(record: Any) -> dict[str, list[Any]]:
-    return {"words": [[w.text, round(w.ratio, 6)] for w in record.words],
-            "faces": [round(f.ratio, 6) for f in record.faces]}
+    return {"words": [[w.text, round(w.ratio, 6), bool(getattr(w, "unreadable", False))] for w in record.words],
+            "faces": [round(f.ratio, 6) for f in record.faces],
+            "excluded_faces": [round(f.ratio, 6) for f in getattr(record, "excluded_faces", ())]}
 
 
 def from_suite(suite: Any) -> SuiteDef:
@@ -54,11 +57,11 @@ def from_suite(suite: Any) -> SuiteDef:
     if suite.modality == "video":
         for clip in suite.clips:
             frames = {str(a.frame): _frame_truth(a.record) for a in clip.annotations}
-            if any(f["words"] or f["faces"] for f in frames.values()):
+            if any(f["words"] or f["faces"] or f["excluded_faces"] for f in frames.values()):
                 truth[clip.id] = frames
     else:
         for rec in suite.images:
-            if rec.words or rec.faces:  # the pipeline writes no record for an image without instances
+            if rec.words or rec.faces or getattr(rec, "excluded_faces", ()):  # else the pipeline writes no record
                 truth[rec.id] = {"-1": _frame_truth(rec)}
     buckets: dict[str, dict[str, list[float]]] = {"text": {}, "face": {}}
     resolutions = []

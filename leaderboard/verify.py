@@ -7,7 +7,8 @@ must pass, in this order:
    sha256, a resolution the suite defines, the suite's bucket edges;
 2. coverage: one ``ok`` record for every image (clip) of the suite that has instances, nothing else;
    every word's ground truth and scale and every face's scale equal to the suite's; every instance
-   inside a bucket at this resolution scored (a skipped or failed instance would drop out of the means);
+   inside a bucket at this resolution scored (a skipped or failed instance would drop out of the means),
+   except what the suite's curation excludes (unreadable words, faces without landmarks), which must not be;
 3. per instance: every metric the registry derives from a reading (T-ACC, T-NED) or a similarity (F-kept,
    with the face backend's threshold) recomputed from the record's own values;
 4. aggregation: :func:`tfbench.results.build_results` (what `tfbench score` runs) over the records,
@@ -82,8 +83,8 @@ def check_aggregates(data: dict[str, Any], records: list[dict[str, Any]], defini
         raise VerificationError(f"records.jsonl: {exc}") from exc
     _compare(data["metrics"], again["metrics"], "metrics")
     _compare(data.get("subsets"), again.get("subsets"), "subsets")
-    for key in ("images", "words", "faces"):
-        _compare((data.get("counts") or {}).get(key), again["counts"][key], f"counts.{key}")
+    for key, value in again["counts"].items():
+        _compare((data.get("counts") or {}).get(key), value, f"counts.{key}")
     for key in ("images", "words", "faces"):
         _compare((data.get("failures") or {}).get(key), again["failures"][key], f"failures.{key}")
     for key in ("bits_per_pixel", "tokens"):
@@ -91,36 +92,54 @@ def check_aggregates(data: dict[str, Any], records: list[dict[str, Any]], defini
 
 
 def _items(rec: dict[str, Any], kind: str) -> dict[str, list[dict[str, Any]]]:
-    """A record's words or faces grouped by frame ("-1" for an image), in index order."""
+    """A record's words or faces grouped by frame ("-1" for an image). Faces the suite excludes (no landmarks)
+    carry no index and are grouped under "<frame>/excluded"."""
     out: dict[str, list[dict[str, Any]]] = {}
     items = rec.get(kind)
     if not isinstance(items, list):
         raise VerificationError(f"records.jsonl: image {rec.get('image')!r}: `{kind}` is not a list")
     for item in items:
-        if not isinstance(item, dict) or not isinstance(item.get("i"), int):
+        if not isinstance(item, dict):
+            raise VerificationError(f"records.jsonl: image {rec.get('image')!r}: a {kind[:-1]} is not an object")
+        frame = str(item.get("frame", -1))
+        if kind == "faces" and "i" not in item and item.get("excluded") == "no_landmarks" and item.get("skipped"):
+            out.setdefault(f"{frame}/excluded", []).append(item)
+        elif isinstance(item.get("i"), int):
+            out.setdefault(frame, []).append(item)
+        else:
             raise VerificationError(f"records.jsonl: image {rec.get('image')!r}: a {kind[:-1]} has no index `i`")
-        frame = item.get("frame", -1)
-        out.setdefault(str(frame), []).append(item)
     return out
 
 
-def _check_item(where: str, item: dict[str, Any], ratio: float, edges: list[float], text: str | None) -> None:
+def _check_item(where: str, item: dict[str, Any], truth: Any, edges: list[float]) -> None:
+    text, ratio, unreadable = (truth[0], float(truth[1]), bool(truth[2])) if isinstance(truth, list) else \
+        (None, float(truth), False)
     if text is not None and item.get("gt") != text:
         raise VerificationError(f"{where}: the record's ground truth is {item.get('gt')!r}, the suite's is {text!r}")
     if _num(item.get("ratio")) != ratio:
         raise VerificationError(f"{where}: the record's scale is {item.get('ratio')!r}, the suite's is {ratio!r}")
-    if bucket_of(ratio, edges) is not None and item.get("skipped"):
+    if unreadable:
+        if not item.get("skipped"):
+            raise VerificationError(f"{where} is marked unreadable by the suite's curation but was scored "
+                                    f"(--keep-unreadable); a ranked row scores the suite's curated instances only")
+    elif bucket_of(ratio, edges) is not None and item.get("skipped"):
         raise VerificationError(f"{where} is inside the buckets at this resolution (scale {ratio}) but was not "
                                 f"scored ({item.get('skipped')}); a ranked row scores every such instance")
 
 
-def _check_frame(where: str, items: list[dict[str, Any]], truth: list[Any], kind: str, edges: list[float]) -> None:
-    if [it["i"] for it in items] != list(range(len(truth))):
+def _check_frame(where: str, got: dict[str, list[dict[str, Any]]], frame: str, truth: dict[str, list[Any]],
+                 kind: str, edges: list[float]) -> None:
+    items = got.get(frame, [])
+    if [it["i"] for it in items] != list(range(len(truth[kind]))):
         raise VerificationError(f"{where}: the record holds {kind} {[it['i'] for it in items][:8]}, the suite has "
-                                f"{len(truth)} {kind} there")
-    for item, t in zip(items, truth):
-        text, ratio = (t[0], t[1]) if kind == "words" else (None, t)
-        _check_item(f"{where} {kind[:-1]} {item['i']}", item, float(ratio), edges, text)
+                                f"{len(truth[kind])} {kind} there")
+    for item, t in zip(items, truth[kind]):
+        _check_item(f"{where} {kind[:-1]} {item['i']}", item, t, edges)
+    if kind == "faces":
+        excluded = sorted(_num(it.get("ratio")) or 0.0 for it in got.get(f"{frame}/excluded", []))
+        if excluded != sorted(float(r) for r in truth.get("excluded_faces", [])):
+            raise VerificationError(f"{where}: the record lists {len(excluded)} faces without landmarks, the suite "
+                                    f"excludes {len(truth.get('excluded_faces', []))} there")
 
 
 def check_coverage(data: dict[str, Any], records: list[dict[str, Any]], definition: SuiteDef) -> None:
@@ -144,13 +163,13 @@ def check_coverage(data: dict[str, Any], records: list[dict[str, Any]], definiti
                                     f"a ranked row needs every image scored: rerun to finish it")
         for kind in ("words", "faces"):
             got = _items(rec, kind)
-            extra_frames = sorted(set(got) - set(frames))
+            extra_frames = sorted({k.split("/")[0] for k in got} - set(frames))
             if extra_frames:
                 raise VerificationError(f"image {image!r} has {kind} at frame {extra_frames[0]}, which the suite "
                                         f"does not annotate")
             for frame, truth in frames.items():
                 at = "" if frame == "-1" else f" frame {frame}"
-                _check_frame(f"image {image!r}{at}", got.get(frame, []), truth[kind], kind, edges[kind])
+                _check_frame(f"image {image!r}{at}", got, frame, truth, kind, edges[kind])
 
 
 def check_instances(data: dict[str, Any], records: list[dict[str, Any]]) -> None:

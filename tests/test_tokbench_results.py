@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tfbench.cli import main
-from tfbench.datasets.tokbench import TEXT_SETS
+from tfbench.datasets.tokbench import IMPORTER_VERSION, TEXT_SETS
 from tfbench.results import load_results
 from tfbench.tokbench_results import import_official
 
@@ -98,7 +98,7 @@ def test_import_equals_the_official_aggregation(official, res):
     # one set alone, as the per-set breakdown reports it
     want, _, _ = _official(official, ["ic15.json"], "mytok", res, "accuracy", TEXT_RANGES[res])
     assert _ours(r["subsets"]["ic15"]["text"]["t_acc"]) == pytest.approx(want, abs=1e-12)
-    assert r["suite"] == {"name": "tokbench", "version": "1", "resolution": res, "modality": "image"}
+    assert r["suite"] == {"name": "tokbench", "version": IMPORTER_VERSION, "resolution": res, "modality": "image"}
     assert r["backends"]["text"]["backend"] == "tokbench-official" and "official" in r["backends"]["face"]["source"]
 
 

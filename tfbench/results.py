@@ -16,7 +16,8 @@ Schema ``tfbench.results/1`` (values are fractions in [0, 1] except PSNR in dB):
                           # groups: only when faces carry `groups` labels from the manifest
      "subsets": {name: {"text": ..., "face": ...}},      # when the suite has several subsets
      "failures": {"images": int, "words": int, "faces": int, "examples": [{image, stage, error}]},
-     "counts": {"images", "words", "faces"},
+     "counts": {"images", "words", "faces", "unreadable_words", "faces_without_landmarks"},
+         # the last two: instances the suite's curation excluded from scoring (not in words/faces)
      "budget": {"wall_s", "peak_rss_mb", "device", "stages": {...}}}
 """
 from __future__ import annotations
@@ -148,6 +149,7 @@ def aggregate_records(records: Iterable[dict[str, Any]], text_edges: tuple[float
     by_subset: dict[str, tuple[list, list]] = {}
     failures = {"images": 0, "words": 0, "faces": 0, "examples": []}
     bpp, tokens = [], []
+    excluded = {"unreadable": 0, "no_landmarks": 0}  # instances curation kept out of scoring
     shapes, bases = set(), set()  # reported when every image agrees (fixed-size protocol runs do)
     for rec in records:
         _check_record(rec)
@@ -160,6 +162,9 @@ def aggregate_records(records: Iterable[dict[str, Any]], text_edges: tuple[float
             continue
         w = [x for x in rec.get("words", []) if not x.get("skipped")]
         f = [x for x in rec.get("faces", []) if not x.get("skipped")]
+        for x in rec.get("words", []) + rec.get("faces", []):
+            if x.get("excluded") in excluded:
+                excluded[x["excluded"]] += 1
         words += w
         faces += f
         sub = by_subset.setdefault(rec.get("subset") or "", ([], []))
@@ -176,7 +181,8 @@ def aggregate_records(records: Iterable[dict[str, Any]], text_edges: tuple[float
         "metrics": {"text": _aggregate(words, TEXT_METRICS, text_edges),
                     "face": _aggregate(faces, FACE_METRICS, face_edges)},
         "failures": failures,
-        "counts": {"images": len(records), "words": len(words), "faces": len(faces)},
+        "counts": {"images": len(records), "words": len(words), "faces": len(faces),
+                   "unreadable_words": excluded["unreadable"], "faces_without_landmarks": excluded["no_landmarks"]},
         "compression": {"bits_per_pixel": sum(bpp) / len(bpp) if bpp else None,
                         "tokens": sum(tokens) / len(tokens) if tokens else None,
                         "latent_shape": list(next(iter(shapes))) if len(shapes) == 1 and None not in shapes else None,

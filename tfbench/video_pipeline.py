@@ -126,7 +126,7 @@ class _ClipRun:
 
 def _score_chunk(run: _ClipRun, start: int, canvases: np.ndarray, recon: np.ndarray, originals: dict[int, np.ndarray],
                  scorers: Scorers, text_edges: tuple[float, ...], face_edges: tuple[float, ...], timer: StageTimer,
-                 score_all: bool) -> None:
+                 score_all: bool, keep_unreadable: bool = False) -> None:
     p = run.placement
     for k in range(canvases.shape[0]):
         idx = start + k
@@ -137,11 +137,11 @@ def _score_chunk(run: _ClipRun, start: int, canvases: np.ndarray, recon: np.ndar
             continue
         rec_frame = canvas_to_frame(recon[k], p)
         words, faces = score_image(ann.record, originals.pop(idx), rec_frame, scorers, text_edges, face_edges,
-                                   timer, score_all)
+                                   timer, score_all, keep_unreadable)
         for items, tracks in ((words, ann.word_tracks), (faces, ann.face_tracks)):
             for item in items:
                 item["frame"] = idx
-                if item["i"] < len(tracks) and tracks[item["i"]] is not None:
+                if "i" in item and item["i"] < len(tracks) and tracks[item["i"]] is not None:
                     item["track"] = tracks[item["i"]]
         run.words += words
         run.faces += faces
@@ -160,7 +160,7 @@ def _add_compression(run: _ClipRun, comps: list[dict[str, Any]], canvas_pixels: 
 
 def evaluate_clip(suite: VideoSuite, clip: VideoClip, adapter: Adapter, target: int, scorers: Scorers,
                   text_edges: tuple[float, ...], face_edges: tuple[float, ...], timer: StageTimer,
-                  chunk: int, score_all: bool = False) -> dict[str, Any]:
+                  chunk: int, score_all: bool = False, keep_unreadable: bool = False) -> dict[str, Any]:
     """Stream one clip through the adapter and score its annotated frames; returns its record."""
     path = suite.path_of(clip)
     run = _ClipRun(clip, plan_video(clip.width, clip.height, target), {a.frame: a for a in clip.annotations})
@@ -185,7 +185,8 @@ def evaluate_clip(suite: VideoSuite, clip: VideoClip, adapter: Adapter, target: 
             except BaseException as exc:  # any adapter failure (OOM included) becomes one clear error
                 raise AdapterError(f"{adapter.spec}: {type(exc).__name__}: {exc}") from exc
         _add_compression(run, comps, canvas_pixels)
-        _score_chunk(run, start, stack, recon, originals, scorers, text_edges, face_edges, timer, score_all)
+        _score_chunk(run, start, stack, recon, originals, scorers, text_edges, face_edges, timer, score_all,
+                     keep_unreadable)
         start += filled
         filled = 0
 
@@ -286,8 +287,11 @@ def _per_clip(records: list[dict[str, Any]], text_edges: tuple[float, ...], face
 def evaluate_video(suite: VideoSuite, adapter: Adapter, resolution: str, scorers: Scorers, out_root: Path, *,
                    on_error: str = "stop", progress: bool = False, score_all: bool = False,
                    max_frames: int | None = None, select: Callable[[VideoClip], bool] | None = None,
-                   device: str = "cpu") -> dict[str, Any]:
-    """Evaluate one adapter on a video suite at 256 or 480; one record per clip, a rerun resumes."""
+                   device: str = "cpu", keep_unreadable: bool = False) -> dict[str, Any]:
+    """Evaluate one adapter on a video suite at 256 or 480; one record per clip, a rerun resumes.
+
+    Words the suite's curation marked unreadable on the original are not scored unless ``keep_unreadable``.
+    """
     if on_error not in ON_ERROR:
         raise TfbenchError(f"--on-error must be one of {ON_ERROR}, got {on_error!r}")
     if suite.modality != "video":
@@ -298,7 +302,7 @@ def evaluate_video(suite: VideoSuite, adapter: Adapter, resolution: str, scorers
     out = run_dir(out_root, suite.name, adapter.spec, resolution)
     config = {"suite": suite.name, "suite_version": suite.version, "adapter": adapter.spec, "resolution": resolution,
               "modality": "video", "chunk_frames": chunk, "text_backend": scorers.text.backend.name,
-              "face_backend": scorers.face.backend.name, "score_all": score_all}
+              "face_backend": scorers.face.backend.name, "score_all": score_all, "keep_unreadable": keep_unreadable}
     out.mkdir(parents=True, exist_ok=True)
     _check_config(out / "run.json", config)
     journal = out / "records.jsonl"
@@ -311,7 +315,7 @@ def evaluate_video(suite: VideoSuite, adapter: Adapter, resolution: str, scorers
         for clip in todo:
             try:
                 record = evaluate_clip(suite, clip, adapter, target, scorers, text_edges, face_edges, timer, chunk,
-                                       score_all)
+                                       score_all, keep_unreadable)
             except (VideoLoadError, AdapterError) as exc:
                 stage = "load" if isinstance(exc, VideoLoadError) else "adapter"
                 if on_error == "stop":
