@@ -19,7 +19,7 @@ from tfbench.leaderboard.store import DEFAULT_STORE, Store
 STORE_ENV = "TFBENCH_LEADERBOARD_STORE"
 SECRET_ENV = "TFBENCH_LEADERBOARD_MAINTAINER_SECRET"
 TRUST_PROXY_ENV = "TFBENCH_LEADERBOARD_TRUST_PROXY"  # "1": the client is the first X-Forwarded-For address
-ATTEMPTS_PER_MINUTE = 6  # submit clicks per client per minute (accepted submissions: queue.per_hour())
+ATTEMPTS_PER_MINUTE = {"submit": 6, "unlock": 10}  # per client per minute (accepted submissions: queue.per_hour())
 
 
 def store_path() -> Path:
@@ -68,7 +68,7 @@ def client_id() -> str:
 class AttemptLimiter:
     """Submit clicks per client per minute, in the server's memory (refused attempts never touch the store)."""
 
-    def __init__(self, per_minute: int = ATTEMPTS_PER_MINUTE) -> None:
+    def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
         self._seen: dict[str, list[float]] = {}
         self._lock = threading.Lock()
@@ -84,14 +84,15 @@ class AttemptLimiter:
             return True
 
 
-def attempt_limiter() -> AttemptLimiter:
+def attempt_limiter(action: str) -> AttemptLimiter:
+    """The server-wide limiter of ``action`` ("submit" clicks, maintainer "unlock" tries)."""
     import streamlit as st
 
     @st.cache_resource
-    def _shared() -> AttemptLimiter:  # one per server process, shared by every session
-        return AttemptLimiter()
+    def _shared(name: str) -> AttemptLimiter:  # one per server process and action, shared by every session
+        return AttemptLimiter(ATTEMPTS_PER_MINUTE[name])
 
-    return _shared()
+    return _shared(action)
 
 
 def row_label(result: dict[str, Any]) -> str:

@@ -90,13 +90,18 @@ def _load(store: Store, submission_id: int) -> tuple[dict[str, Any], list[dict[s
     return data, records, bundle.instances(records)
 
 
-def preview(store: Store, submission_id: int) -> Preview:
-    data, records, instances = _load(store, submission_id)
+def _plan(store: Store, submission_id: int, data: dict[str, Any], records: list[dict[str, Any]],
+          instances: list[Instance]) -> Preview:
     key = row_key(data)
     current = store.current(key)
     version = 1 if current is None else int(current["_row"]["version"]) + 1
     same = current is not None and current["_row"]["digest"] == content_digest(data, instances)
     return Preview(submission_id, key, version, bool(records), current, describe(current, data), same)
+
+
+def preview(store: Store, submission_id: int) -> Preview:
+    """What approving a pending submission would change against the current row; changes nothing."""
+    return _plan(store, submission_id, *_load(store, submission_id))
 
 
 def approve(store: Store, submission_id: int, sample: int | None = MIN_SAMPLE, dry_run: bool = False) -> Approval:
@@ -105,7 +110,7 @@ def approve(store: Store, submission_id: int, sample: int | None = MIN_SAMPLE, d
     ``sample``: crops to re-read (at least 200; None = all of them).
     """
     data, records, instances = _load(store, submission_id)
-    plan = preview(store, submission_id)
+    plan = _plan(store, submission_id, data, records, instances)
     if records:
         report = verify_row(store, data, records, instances, sample=sample, require_crops=True)
         status = "verified"

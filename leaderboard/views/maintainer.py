@@ -5,7 +5,8 @@ import streamlit as st
 
 from tfbench.errors import TfbenchError
 from tfbench.leaderboard import queue
-from tfbench.leaderboard.context import is_maintainer, maintainer_secret, open_store, store_path
+from tfbench.leaderboard.context import (attempt_limiter, client_id, is_maintainer, maintainer_secret, open_store,
+                                         store_path)
 from tfbench.leaderboard.reread import MIN_SAMPLE
 from tfbench.leaderboard.submissions import approve, preview, reject
 
@@ -17,6 +18,9 @@ if maintainer_secret() is None:
 if not is_maintainer():
     key = st.text_input("Maintainer secret", type="password", key="maintainer_entry")
     if st.button("Unlock", key="unlock"):
+        if not attempt_limiter("unlock").allow(client_id()):
+            st.error("Too many tries from your address in the last minute; wait a minute.")
+            st.stop()
         st.session_state["maintainer_key"] = key
         st.rerun()
     if st.session_state.get("maintainer_key"):

@@ -26,7 +26,7 @@ note = st.text_input("Note for the maintainer (who you are, how you ran it; only
 
 if st.button("Submit", key="submit", disabled=results_file is None):
     try:
-        if not attempt_limiter().allow(client_id()):
+        if not attempt_limiter("submit").allow(client_id()):
             raise TfbenchError("too many attempts from your address in the last minute; wait a minute and retry")
         if bundle_file is None and not results_only:
             raise TfbenchError(f"no records zip was received (none attached, or it is larger than the "

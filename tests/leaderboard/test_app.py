@@ -187,3 +187,11 @@ def test_app_entry_point_serves_the_leaderboard_first(store_file: Path, monkeypa
     assert at.title[0].value == "tfbench leaderboard" and len(table(at, "leaderboard")) == 3
     at.switch_page(str(APP / "views" / "about.py")).run()
     assert not at.exception and at.title[0].value == "About this leaderboard"
+
+
+def test_attempts_are_limited_per_client_and_minute() -> None:
+    from tfbench.leaderboard.context import AttemptLimiter
+
+    limiter = AttemptLimiter(3)
+    assert [limiter.allow("web:1.2.3.4") for _ in range(4)] == [True, True, True, False]
+    assert limiter.allow("web:5.6.7.8")  # another client has its own budget
