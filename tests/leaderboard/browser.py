@@ -119,7 +119,9 @@ class Page:
         return str(found)
 
     def upload(self, index: int, path: Path) -> None:
-        self.all('[data-testid="stFileUploaderDropzoneInput"]')[index].send_keys(str(path))
+        css = '[data-testid="stFileUploaderDropzoneInput"]'
+        self.wait(lambda: len(self.all(css)) > index, f"file uploader {index}")
+        self.all(css)[index].send_keys(str(path))
         self.settle()
 
     def click(self, key: str) -> None:

@@ -174,7 +174,7 @@ def test_a_resubmission_becomes_version_2_and_version_1_keeps_its_crops(page: Pa
     page.shot("browser-model-history")
     page.open("crops", "Crops viewer")  # opens on the row with the most misreads: version 1 and its crops
     page.wait(lambda: f"v1 verified) #{v1['_row']['id']}" in page.text(), "version 1 in the crops viewer")
-    assert len(page.all('[data-testid="stImage"] img')) >= 24
+    page.wait(lambda: len(page.all('[data-testid="stImage"] img')) >= 24, "12 crop pairs")
     page.shot("browser-crops-version-1")
 
 
