@@ -1,4 +1,4 @@
-"""Real run folders for the leaderboard tests: four adapter/resolution runs on `mini-lb` (four images of the
+"""Real run folders for the leaderboard tests: four adapter/resolution runs on `mini-lb` (five images of the
 `mini` suite as a manifest suite of their own), evaluated once per session with the real OCR and face models
 and --keep-crops, and a store with that suite registered and the runs imported (verified)."""
 from __future__ import annotations
@@ -12,8 +12,9 @@ import pytest
 
 from tests.small_suites import mini_subset
 
-# two text images and two face images of `mini` keep a run to a few seconds and fill most buckets at 256
-IMAGES = ("text_01", "text_02", "face_01", "face_02")
+# five images of `mini` keep a run to a few seconds and fill every text and face bucket at 256 and 512 (an empty
+# bucket leaves TokBench's mean of bucket means undefined): text_00 and face_00 hold the small ones at 512
+IMAGES = ("text_00", "text_01", "face_00", "face_01", "face_05")
 SUITE = "mini-lb"
 RUNS = (("identity", "256"), ("jpeg:quality=5", "256"), ("jpeg:quality=5", "512"), ("webp:quality=30", "256"))
 
