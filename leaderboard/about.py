@@ -10,7 +10,10 @@ decoded by the tokenizer, VAE or codec under test, and mapped back to the origin
 word is cropped from the reconstruction and read by an OCR model; each ground-truth face is aligned with
 its landmarks in the original and in the reconstruction and embedded by a face-recognition model.
 Instances are grouped by scale into small, medium and large buckets (edges per resolution below);
-each metric is averaged per bucket, and the headline number is the mean of the three bucket means.
+each metric is averaged per bucket, and the headline number is the mean of the three bucket means. As in
+TokBench, that mean is undefined when a bucket holds no instance of the suite at that resolution: it reads
+— with the reason (which bucket, the counts, the mean over all instances), and a row whose ranking mean
+is undefined gets no rank and is listed after the ranked rows.
 
 **Ranks are comparable by construction**: the table shows one suite (name, version, manifest checksum),
 one resolution and one backend set at a time. A row is ranked only when it is *verified*: every bucket and

@@ -73,7 +73,11 @@ def column_help(column: str, edges: dict[str, list[float]] | None = None) -> str
     if column == "bpp":
         return "bits per pixel of the adapter's latent (compression); lower is smaller"
     if column == "rank":
-        return "rank among the verified rows of this suite, resolution and backend set (ties share a rank)"
+        return ("rank among the verified rows of this suite, resolution and backend set (ties share a rank); — when "
+                "the ranking metric's mean is undefined (such rows come after every ranked row)")
+    if column == "undefined":
+        return ("why a mean reads — : TokBench's mean of the three bucket means is undefined when a bucket holds no "
+                "instance at this resolution; gives the bucket counts n s/m/l and the mean over all instances")
     found = locate(column)
     if found is None:
         return ""
@@ -81,7 +85,7 @@ def column_help(column: str, edges: dict[str, list[float]] | None = None) -> str
     which = "higher" if info.higher_better else "lower"
     text = f"{info.description}. Range {value_range(info)}; {which} is better."
     if bucket == "mean":
-        return text + " Mean of the small, medium and large bucket means."
+        return text + " Mean of the small, medium and large bucket means; — (undefined) when a bucket is empty."
     if edges and edges.get(info.side):
         e, k = edges[info.side], ("small", "medium", "large").index(bucket)
         text += f" Bucket {BUCKET_SHORT[bucket]}: instance scale in [{e[k]:g}, {e[k + 1]:g})."

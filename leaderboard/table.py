@@ -4,6 +4,12 @@ Rows are comparable only within one suite (name, version), one resolution and on
 face model, with their versions): :func:`selections` lists those, :func:`ranked` ranks the verified rows
 of one of them. Unverified rows are listed apart (never ranked); published (reference) rows are their own
 groups and never ranked with rows measured by tfbench.
+
+Undefined means: a mean is TokBench's mean of the three bucket means, undefined (None) when a bucket of
+the suite is empty at that resolution (:mod:`tfbench.aggregation`). Such a cell shows ``—``, the row's
+``undefined`` column says which bucket is empty (with the counts and the instance mean), and a row whose
+ranking metric is undefined gets no rank and is listed after every ranked row: an undefined mean is never
+ranked above (or below) a defined one, and never stands on a Pareto front.
 """
 from __future__ import annotations
 
@@ -13,13 +19,15 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from tfbench.aggregation import undefined_reason
 from tfbench.errors import TfbenchError
 from tfbench.leaderboard.columns import BUCKET_SHORT, direction, metric_column, metric_columns, score_columns
 
 BASELINE_FAMILIES = ("identity", "jpeg")
 ID_COLUMNS = ["id", "adapter", "family", "kind", "status", "group", "version", "source", "res", "suite", "modality",
               "backends", "bpp"]
-TAIL_COLUMNS = ["face preservation", "baseline", "text backend", "face backend", "label"]
+TAIL_COLUMNS = ["face preservation", "baseline", "text backend", "face backend", "label", "undefined"]
+UNDEFINED = "—"  # how a mean TokBench's rule leaves undefined (an empty bucket) is shown
 
 
 def _get(d: Any, *path: str) -> Any:
@@ -46,6 +54,22 @@ def _preservation(f_sim: float | None, kept: float | None) -> str:
     return f"{f_sim:.3f} sim, {kept:.0%} kept" if kept is not None and not math.isnan(kept) else f"{f_sim:.3f} sim"
 
 
+def undefined_note(result: dict[str, Any]) -> str:
+    """Why the row's undefined means are undefined, one clause per reason: ``T-ACC, T-NED: empty bucket: medium
+    (n s/m/l 2/0/3); instance means 0.912, 0.950``; empty when every mean it carries is defined."""
+    by_reason: dict[str, list[tuple[str, Any]]] = {}
+    for col in metric_columns():
+        block = col.info.block(result)
+        if isinstance(block, dict) and block.get("mean") is None:
+            why = undefined_reason(block, col.info.counts(result)) or "no value"
+            by_reason.setdefault(why, []).append((col.label, col.info.format(block.get("instance_mean"))))
+    clauses = []
+    for why, cols in by_reason.items():
+        clauses.append(f"{', '.join(c for c, _ in cols)}: {why}; instance mean{'s' if len(cols) > 1 else ''} "
+                       f"{', '.join(v for _, v in cols)}")
+    return "; ".join(clauses)
+
+
 def flatten(results: Iterable[dict[str, Any]]) -> pd.DataFrame:
     """One row per stored result (as returned by ``Store.results()``)."""
     rows = []
@@ -69,6 +93,7 @@ def flatten(results: Iterable[dict[str, Any]]) -> pd.DataFrame:
         row["text backend"] = meta.get("text_backend", "")
         row["face backend"] = meta.get("face_backend", "")
         row["label"] = meta.get("label") or ""
+        row["undefined"] = undefined_note(r)
         rows.append(row)
     frame = pd.DataFrame(rows, columns=ID_COLUMNS + score_columns() + TAIL_COLUMNS)
     numeric = ["bpp", *score_columns()]
@@ -129,7 +154,9 @@ def sort_table(frame: pd.DataFrame, column: str, ascending: bool | None = None) 
 
 
 def ranked(frame: pd.DataFrame, sel: Selection, by: str | None = None) -> pd.DataFrame:
-    """The verified measured rows of one selection, best first, with a ``rank`` column (ties share a rank)."""
+    """The verified measured rows of one selection, best first, with a ``rank`` column (ties share a rank).
+
+    A row whose ``by`` mean is undefined gets no rank (``<NA>``) and comes after every ranked row."""
     by = by or metric_columns()[0].label
     rows = sort_table(in_selection(measured(frame), sel), by)
     ascending = direction(by) == "lower"
@@ -148,9 +175,22 @@ def references(frame: pd.DataFrame, res: str | None = None, modality: str | None
     return sort_table(rows, metric_columns()[0].label)
 
 
+def styled(frame: pd.DataFrame) -> Any:
+    """The frame as the app shows it (a pandas Styler): metric values with their registry digits and ``—`` where
+    the mean is undefined, the rank without decimals (``—`` when unranked), bits per pixel with 3 digits."""
+    scores = {metric_column(c.label, b): f"{{:.{c.info.digits}f}}" for c in metric_columns() for b in BUCKET_SHORT}
+    scores = {k: v for k, v in scores.items() if k in frame.columns}
+    if "rank" in frame.columns:
+        scores["rank"] = "{:d}"
+    style = frame.style.format(scores, na_rep=UNDEFINED, subset=list(scores))
+    if "bpp" in frame.columns:
+        style = style.format({"bpp": "{:.3f}"}, na_rep="-", subset=["bpp"])
+    return style
+
+
 def export_columns() -> list[str]:
     return ["rank", "adapter", "family", "kind", "status", "version", "suite", "res", "bpp", *score_columns(),
-            "text backend", "face backend", "group"]
+            "text backend", "face backend", "group", "undefined"]
 
 
 def _export_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -161,19 +201,23 @@ def _export_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv(frame: pd.DataFrame) -> str:
+    """CSV of the table: an undefined mean is an empty field, its reason in the ``undefined`` column."""
     return _export_frame(frame).to_csv(index=False, float_format="%.4f")
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, missing: str = "-") -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return "-"
+        return missing
     if isinstance(value, float):
         return f"{value:.3f}"
     return str(value).replace("|", "\\|")
 
 
 def to_markdown(frame: pd.DataFrame) -> str:
+    """Markdown of the table: an undefined mean (and the rank it cannot have) reads ``—``."""
     cols = export_columns()
+    missing = [UNDEFINED if c in ("rank", *score_columns()) else "-" for c in cols]
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
-    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in _export_frame(frame).itertuples(index=False)]
+    lines += ["| " + " | ".join(_cell(v, m) for v, m in zip(row, missing)) + " |"
+              for row in _export_frame(frame).itertuples(index=False)]
     return "\n".join(lines) + "\n"

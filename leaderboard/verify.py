@@ -11,13 +11,14 @@ must pass, in this order:
    except what the suite's curation excludes (unreadable words, faces without landmarks), which must not be;
 3. per instance: every metric the registry derives from a reading (T-ACC, T-NED) or a similarity (F-kept,
    with the face backend's threshold) recomputed from the record's own values;
-4. aggregation: :func:`tfbench.results.build_results` (what `tfbench score` runs) over the records,
-   with the suite's edges; every bucket, mean, count and bits per pixel must equal the submitted one
-   (to ``AGGREGATE_TOLERANCE``, far below any printed digit).
+4. aggregation: :func:`tfbench.results.build_results` (what `tfbench score` runs, through
+   :func:`tfbench.aggregation.aggregate_records`) over the records, with the suite's edges; every bucket,
+   mean, ``instance_mean``, count and bits per pixel must equal the submitted one exactly (the aggregation
+   sums in image order with exactly rounded sums, so the same records give the same digits on any machine),
+   and a mean the records leave undefined (an empty bucket: None) must be undefined in results.json too.
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Iterable
 
 from tfbench.buckets import bucket_of
@@ -25,8 +26,6 @@ from tfbench.errors import ResultsError, TfbenchError
 from tfbench.leaderboard.instances import latest_records
 from tfbench.leaderboard.suitedefs import SuiteDef, check_identity, lookup, register
 from tfbench.results import build_results
-
-AGGREGATE_TOLERANCE = 1e-9  # same code on the same records gives the same digits; this only absorbs platform noise
 
 
 class VerificationError(TfbenchError, ValueError):
@@ -38,10 +37,8 @@ def _num(value: Any) -> float | None:
 
 
 def _same(a: float | None, b: float | None) -> bool:
-    if a is None or b is None or not (math.isfinite(a) and math.isfinite(b)):
-        # the video pipeline writes +inf (identity PSNR) as null; an absent value equals no value
-        return (a is None or math.isinf(a)) and (b is None or math.isinf(b)) and (a is None or b is None or a == b)
-    return abs(a - b) <= AGGREGATE_TOLERANCE
+    """Exactly equal numbers, or both undefined (an empty bucket's mean is None; NaN never equals anything)."""
+    return a is None and b is None or a is not None and b is not None and a == b
 
 
 def _compare(stated: Any, recomputed: Any, path: str) -> None:

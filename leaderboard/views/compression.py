@@ -26,11 +26,13 @@ chosen = choices[labels.index(left.selectbox("Suite @ resolution [backends]", la
 metric = right.radio("Score", rank_metrics(), horizontal=True, key="metric")
 view = in_selection(rows, chosen)
 data = compression_data(view, metric)
+undefined = len(view) - len(data)  # rows whose mean is undefined (an empty bucket) stand on no front
 if data.empty:
-    st.info(f"No row of {chosen.label()} has both bits per pixel and {metric}.")
+    st.info(f"No row of {chosen.label()} has both bits per pixel and a defined {metric} mean.")
     st.stop()
 st.altair_chart(compression_chart(view, metric, f"{metric} vs bits per pixel: {chosen.label()}"))
 front = data[data["pareto"]].sort_values("bpp")
 st.markdown(f"**Pareto front** ({len(front)} of {len(data)} verified rows of {chosen.suite} @ {chosen.res}): no other "
-            f"row reaches a higher {metric} with as few bits per pixel. Unverified and published rows are not plotted.")
+            f"row reaches a higher {metric} with as few bits per pixel. Unverified and published rows are not plotted"
+            + (f", nor {undefined} row(s) whose {metric} mean is undefined (an empty bucket)." if undefined else "."))
 st.dataframe(front[["adapter", "family", "bpp", "score"]], hide_index=True, key="front")

@@ -10,6 +10,7 @@ from tfbench.leaderboard.columns import metric_columns
 from tfbench.leaderboard.context import is_maintainer, open_store, row_label
 from tfbench.leaderboard.plots import bucket_bars, scale_curves, scale_data
 from tfbench.leaderboard.schema import row_key
+from tfbench.leaderboard.table import UNDEFINED, undefined_note
 
 st.title("Model")
 with open_store() as store, store.snapshot():
@@ -35,10 +36,13 @@ st.subheader(f"{adapter['spec']} @ {suite['resolution']}")
 status = {"verified": "verified against its records and crops", "unverified": "unverified: never ranked",
           "reference": f"published numbers ({row['grp']}); tfbench did not compute them"}[row["status"]]
 st.caption(f"Version {row['version']} of this row, {status}.")
-tiles = [(c.label, (metrics.get(c.side, {}).get(c.metric) or {}).get("mean")) for c in metric_columns()]
-tiles.append(("bits per pixel", adapter.get("bits_per_pixel")))
-for col, (label, value) in zip(st.columns(len(tiles)), tiles, strict=True):
-    col.metric(label, "-" if value is None else f"{value:.3f}")
+tiles = [(c.label, c.info.value(chosen), UNDEFINED if c.info.block(chosen) else "-") for c in metric_columns()]
+tiles.append(("bits per pixel", adapter.get("bits_per_pixel"), "-"))
+for col, (label, value, missing) in zip(st.columns(len(tiles)), tiles, strict=True):
+    col.metric(label, missing if value is None else f"{value:.3f}")
+if undefined_note(chosen):
+    st.caption(f"{UNDEFINED}: mean of bucket means undefined (TokBench's rule: a bucket holds no instance): "
+               f"{undefined_note(chosen)}.")
 
 st.altair_chart(bucket_bars(chosen))
 if scale_data(runs).empty:

@@ -6,8 +6,8 @@ import streamlit as st
 from tfbench.leaderboard.columns import column_help, direction, rank_metrics, score_columns
 from tfbench.leaderboard.context import open_store
 from tfbench.leaderboard.suitedefs import listing as suite_listing
-from tfbench.leaderboard.table import (Selection, default_selection, flatten, in_selection, measured, ranked,
-                                       references, selections, suite_text, to_csv, to_markdown)
+from tfbench.leaderboard.table import (UNDEFINED, Selection, default_selection, flatten, in_selection, measured,
+                                       ranked, references, selections, styled, suite_text, to_csv, to_markdown)
 
 st.title("tfbench leaderboard")
 st.caption("How much readable text and recognisable faces survive a visual tokenizer (TokBench protocol). "
@@ -58,11 +58,16 @@ if sel is not None:
                   f"{edges['face'][2]:g}) / [{edges['face'][2]:g}, {edges['face'][3]:g}) of the instance's scale "
                   f"(size / image width)." if edges else ""))
     shown = ["rank", "adapter", "bpp", *score_columns(), "face preservation", "baseline", "family", "kind",
-             "version", "id"]
-    config = {c: st.column_config.NumberColumn(c, format="%.3f", help=column_help(c, edges))
-              for c in [*score_columns(), "bpp"]}
-    config["rank"] = st.column_config.NumberColumn("rank", help=column_help("rank"))
-    st.dataframe(view[shown], hide_index=True, width="stretch", key="leaderboard", column_config=config)
+             "version", "undefined", "id"]
+    config = {c: st.column_config.Column(c, help=column_help(c, edges)) for c in ["rank", *score_columns(), "bpp"]}
+    config["undefined"] = st.column_config.TextColumn("undefined", help=column_help("undefined"))
+    unranked = int(view["rank"].isna().sum())
+    if unranked:
+        st.warning(f"{unranked} of {len(view)} rows have no rank: their {metric} mean is undefined ({UNDEFINED}), "
+                   f"because a bucket of the suite is empty at {sel.res} (TokBench's rule: the mean of the three bucket "
+                   f"means needs all three). They are listed after the ranked rows; the `undefined` column says which "
+                   f"bucket and gives the mean over all instances.")
+    st.dataframe(styled(view[shown]), hide_index=True, width="stretch", key="leaderboard", column_config=config)
     left, right = st.columns(2)
     left.download_button("Export CSV", to_csv(view), file_name="tfbench-leaderboard.csv", mime="text/csv", key="csv")
     right.download_button("Export Markdown", to_markdown(view), file_name="tfbench-leaderboard.md",
@@ -77,9 +82,8 @@ if show_unverified:
     st.subheader("Unverified rows (not ranked)")
     st.caption("Results submitted without their records, or imported with --unverified: their numbers were not "
                "checked, so they are never ranked and never on a Pareto front.")
-    st.dataframe(rows[["adapter", "res", "suite", "backends", "bpp", *score_columns(), "version", "id"]],
-                 hide_index=True, width="stretch", key="unverified_rows",
-                 column_config={c: st.column_config.NumberColumn(c, format="%.3f") for c in [*score_columns(), "bpp"]})
+    st.dataframe(styled(rows[["adapter", "res", "suite", "backends", "bpp", *score_columns(), "version", "undefined",
+                              "id"]]), hide_index=True, width="stretch", key="unverified_rows")
 
 if show_papers:
     modality = str(in_selection(frame, sel)["modality"].iloc[0]) if sel is not None else None
@@ -90,6 +94,5 @@ if show_papers:
             st.caption("Numbers as their authors published them, on their own data with their own backends: not "
                        "comparable with the rows above and never ranked with them.")
             published = [c for c in score_columns() if rows[c].notna().any()]  # what the source gives
-            st.dataframe(rows[["adapter", "res", "suite", *published]], hide_index=True, width="stretch",
-                         key=f"papers_{group}",
-                         column_config={c: st.column_config.NumberColumn(c, format="%.3f") for c in score_columns()})
+            st.dataframe(styled(rows[["adapter", "res", "suite", *published]]), hide_index=True, width="stretch",
+                         key=f"papers_{group}")

@@ -92,7 +92,7 @@ def test_model_page_shows_the_history_with_differences(page, run_root: Path, sto
     assert not at.exception and "v2 verified" in option
     assert [s.value for s in at.subheader][1] == "History (2 versions)"
     changes = [c.value for c in at.code if "->" in c.value]
-    assert len(changes) == 1 and "T-ACC: 0.3586 -> 1.0000 (+0.6414)" in changes[0]
+    assert len(changes) == 1 and "T-ACC: 0.2778 -> 1.0000 (+0.7222)" in changes[0]
     charts = at.get("vega_lite_chart")
     assert json.loads(charts[0].proto.spec).get("title") == "Scores per scale bucket"
     assert [c.value for c in at.code if c.language == "bash"] == [

@@ -158,7 +158,7 @@ def test_a_resubmission_becomes_version_2_and_version_1_keeps_its_crops(page: Pa
     assert submit(page, files / "better.json", files / "better.zip").startswith("Accepted as submission #")
     sid = pending_id(board, spec="jpeg:quality=5", resolution="256")
     unlock(page)
-    assert "-> version 2, verified row" in page.text() and "T-ACC: 0.3586 -> 1.0000 (+0.6414)" in page.text()
+    assert "-> version 2, verified row" in page.text() and "T-ACC: 0.2778 -> 1.0000 (+0.7222)" in page.text()
     page.click(f"approve_{sid}")
     assert page.wait_alert(f"Approved #{sid}", timeout_s=180).endswith("(version 2, verified)")
     with Store(board) as store:
@@ -170,7 +170,7 @@ def test_a_resubmission_becomes_version_2_and_version_1_keeps_its_crops(page: Pa
         assert len(v1_crops) == v1["_row"]["n_crops"] > 0
     page.open(f"model?id={v2['_row']['id']}", "Model")
     page.wait(lambda: "History (2 versions)" in page.text(), "the history")
-    assert "T-ACC: 0.3586 -> 1.0000 (+0.6414)" in page.text()
+    assert "T-ACC: 0.2778 -> 1.0000 (+0.7222)" in page.text()
     page.shot("browser-model-history")
     page.open("crops", "Crops viewer")  # opens on the row with the most misreads: version 1 and its crops
     page.wait(lambda: f"v1 verified) #{v1['_row']['id']}" in page.text(), "version 1 in the crops viewer")

@@ -31,7 +31,7 @@ def test_a_run_folder_zip_reads_back_its_records_and_crops(run_root: Path) -> No
     folder = run_folder(run_root, "jpeg:quality=5", "256")
     parsed = bun.parse_bundle(zip_run(folder, prefix="jpeg_quality=5@256/"))  # the folder itself zipped
     instances = parsed.instances()
-    assert len(instances) == 34 and all(i.recon_png and i.orig_png for i in instances)
+    assert len(instances) == 11 + 7 and all(i.recon_png and i.orig_png for i in instances)
     faces = [i for i in instances if i.kind == "face"]
     assert faces and all(len(json.loads(i.landmarks)) == 5 for i in faces)
 

@@ -35,7 +35,7 @@ def test_importing_the_same_runs_twice_changes_nothing(run_root: Path, empty_sto
         assert row["F-Sim l"] == on_disk["metrics"]["face"]["f_sim"]["large"]
         assert row["bpp"] == pytest.approx(on_disk["adapter"]["bits_per_pixel"])
         report = next(r for r in rows if r["_row"]["id"] == row["id"])["_row"]["verification"]
-        assert report["aggregates"] == "recomputed, equal" and report["images"] == 4
+        assert report["aggregates"] == "recomputed, equal" and report["images"] == 5
 
 
 def test_a_new_result_for_a_key_is_a_new_version_and_the_old_one_keeps_its_crops(run_root: Path, store_file: Path,

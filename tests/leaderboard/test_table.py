@@ -60,7 +60,8 @@ def test_column_help_states_range_direction_and_bucket_edges() -> None:
     assert column_help("T-ACC m", edges).endswith("Range 0 to 1; higher is better. Bucket m: instance scale in "
                                                   "[0.03, 0.04).")
     assert "Range -1 to 1; higher is better" in column_help("F-Sim", edges)
-    assert column_help("F-Sim", edges).endswith("Mean of the small, medium and large bucket means.")
+    assert column_help("F-Sim", edges).endswith("Mean of the small, medium and large bucket means; — (undefined) when a "
+                                                   "bucket is empty.")
 
 
 def test_pareto_front_on_known_points() -> None:

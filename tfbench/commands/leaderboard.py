@@ -113,6 +113,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--suite", default=None, help="suite as the table names it, e.g. 'mini v1' (default: most rows)")
     q.add_argument("--resolution", "-r", default=None, metavar="R", help="resolution (default: the suite's with most rows)")
     q.add_argument("--output", "-o", default=None, metavar="FILE", help="write to FILE instead of stdout")
+    q.add_argument("--by", default=None, metavar="METRIC",
+                   help="metric whose mean ranks the rows (default: the first board metric, T-ACC); a row whose mean "
+                        "is undefined (an empty bucket) gets no rank and comes last")
     _store_arg(q)
     q.set_defaults(func=export)
 
@@ -261,8 +264,11 @@ def reject(args: argparse.Namespace) -> int:
 
 def export(args: argparse.Namespace) -> int:
     from tfbench.errors import TfbenchError
+    from tfbench.leaderboard.columns import rank_metrics
     from tfbench.leaderboard.table import Selection, default_selection, flatten, ranked, selections, to_csv, to_markdown
 
+    if args.by is not None and args.by not in rank_metrics():
+        raise TfbenchError(f"--by {args.by!r}: the board ranks by one of {', '.join(rank_metrics())}")
     with _open(args) as store:
         frame = flatten(store.results(latest=True))
     default = default_selection(frame)
@@ -274,7 +280,7 @@ def export(args: argparse.Namespace) -> int:
         raise TfbenchError(f"no verified rows of suite {args.suite or default.suite!r} at resolution {args.resolution}; "
                            f"choose from: {', '.join(s.label() for s, _ in selections(frame))}")
     sel: Selection = default if (args.suite is None and args.resolution is None) else wanted[0]
-    table = ranked(frame, sel)
+    table = ranked(frame, sel, args.by)
     text = to_csv(table) if args.format == "csv" else to_markdown(table)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
