@@ -59,14 +59,16 @@ def undefined_note(result: dict[str, Any]) -> str:
     (n s/m/l 2/0/3); instance means 0.912, 0.950``; empty when every mean it carries is defined."""
     by_reason: dict[str, list[tuple[str, Any]]] = {}
     for col in metric_columns():
-        block = col.info.block(result)
-        if isinstance(block, dict) and block.get("mean") is None:
-            why = undefined_reason(block, col.info.counts(result)) or "no value"
-            by_reason.setdefault(why, []).append((col.label, col.info.format(block.get("instance_mean"))))
+        block, counts = col.info.block(result), col.info.counts(result)
+        if not isinstance(block, dict) or block.get("mean") is not None or counts is None:
+            continue  # defined, absent, or published without counts (a number not published is no rule's doing)
+        why = (undefined_reason(block, counts) or "no value") if any(counts.values()) else "no instance counted"
+        by_reason.setdefault(why, []).append((col.label, col.info.format(block.get("instance_mean"))))
     clauses = []
     for why, cols in by_reason.items():
-        clauses.append(f"{', '.join(c for c, _ in cols)}: {why}; instance mean{'s' if len(cols) > 1 else ''} "
-                       f"{', '.join(v for _, v in cols)}")
+        means = [v for _, v in cols if v != "-"]
+        clauses.append(f"{', '.join(c for c, _ in cols)}: {why}" + (
+            f"; instance mean{'s' if len(cols) > 1 else ''} {', '.join(v for _, v in cols)}" if means else ""))
     return "; ".join(clauses)
 
 
