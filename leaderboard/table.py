@@ -177,17 +177,19 @@ def references(frame: pd.DataFrame, res: str | None = None, modality: str | None
     return sort_table(rows, metric_columns()[0].label)
 
 
-def styled(frame: pd.DataFrame) -> Any:
-    """The frame as the app shows it (a pandas Styler): metric values with their registry digits and ``—`` where
-    the mean is undefined, the rank without decimals (``—`` when unranked), bits per pixel with 3 digits."""
-    scores = {metric_column(c.label, b): f"{{:.{c.info.digits}f}}" for c in metric_columns() for b in BUCKET_SHORT}
-    scores = {k: v for k, v in scores.items() if k in frame.columns}
-    if "rank" in frame.columns:
-        scores["rank"] = "{:d}"
-    style = frame.style.format(scores, na_rep=UNDEFINED, subset=list(scores))
-    if "bpp" in frame.columns:
-        style = style.format({"bpp": "{:.3f}"}, na_rep="-", subset=["bpp"])
-    return style
+def for_display(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame as the app shows it: metric values as text with their registry digits and ``—`` where the mean
+    is undefined, the rank as text (``—`` when unranked). Streamlit draws a missing number as "None", whatever a
+    Styler says; its "smart" column sort still orders these texts as numbers."""
+    out = frame.copy()
+    for c in metric_columns():
+        for bucket in BUCKET_SHORT:
+            col = metric_column(c.label, bucket)
+            if col in out.columns:
+                out[col] = [UNDEFINED if pd.isna(v) else f"{v:.{c.info.digits}f}" for v in out[col]]
+    if "rank" in out.columns:
+        out["rank"] = [UNDEFINED if pd.isna(v) else str(int(v)) for v in out["rank"]]
+    return out
 
 
 def export_columns() -> list[str]:

@@ -7,7 +7,7 @@ from tfbench.leaderboard.columns import column_help, direction, rank_metrics, sc
 from tfbench.leaderboard.context import open_store
 from tfbench.leaderboard.suitedefs import listing as suite_listing
 from tfbench.leaderboard.table import (UNDEFINED, Selection, default_selection, flatten, in_selection, measured,
-                                       ranked, references, selections, styled, suite_text, to_csv, to_markdown)
+                                       ranked, references, selections, for_display, suite_text, to_csv, to_markdown)
 
 st.title("tfbench leaderboard")
 st.caption("How much readable text and recognisable faces survive a visual tokenizer (TokBench protocol). "
@@ -59,15 +59,20 @@ if sel is not None:
                   f"(size / image width)." if edges else ""))
     shown = ["rank", "adapter", "bpp", *score_columns(), "face preservation", "baseline", "family", "kind",
              "version", "undefined", "id"]
-    config = {c: st.column_config.Column(c, help=column_help(c, edges)) for c in ["rank", *score_columns(), "bpp"]}
-    config["undefined"] = st.column_config.TextColumn("undefined", help=column_help("undefined"))
+    config = {c: st.column_config.TextColumn(c, help=column_help(c, edges)) for c in ["rank", *score_columns(), "undefined"]}
+    config["bpp"] = st.column_config.NumberColumn("bpp", format="%.3f", help=column_help("bpp"))
     unranked = int(view["rank"].isna().sum())
     if unranked:
         st.warning(f"{unranked} of {len(view)} rows have no rank: their {metric} mean is undefined ({UNDEFINED}), "
                    f"because a bucket of the suite is empty at {sel.res} (TokBench's rule: the mean of the three bucket "
                    f"means needs all three). They are listed after the ranked rows; the `undefined` column says which "
                    f"bucket and gives the mean over all instances.")
-    st.dataframe(styled(view[shown]), hide_index=True, width="stretch", key="leaderboard", column_config=config)
+    st.dataframe(for_display(view[shown]), hide_index=True, width="stretch", key="leaderboard", column_config=config)
+    notes = list(dict.fromkeys(n for n in view["undefined"] if n))
+    if notes:
+        st.caption(f"{UNDEFINED} = undefined: TokBench's mean of the three bucket means needs every bucket, and at "
+                   f"{sel.res} this suite leaves one empty (the `undefined` column of each row): "
+                   + " | ".join(notes[:3]) + (" | ..." if len(notes) > 3 else ""))
     left, right = st.columns(2)
     left.download_button("Export CSV", to_csv(view), file_name="tfbench-leaderboard.csv", mime="text/csv", key="csv")
     right.download_button("Export Markdown", to_markdown(view), file_name="tfbench-leaderboard.md",
@@ -82,8 +87,9 @@ if show_unverified:
     st.subheader("Unverified rows (not ranked)")
     st.caption("Results submitted without their records, or imported with --unverified: their numbers were not "
                "checked, so they are never ranked and never on a Pareto front.")
-    st.dataframe(styled(rows[["adapter", "res", "suite", "backends", "bpp", *score_columns(), "version", "undefined",
-                              "id"]]), hide_index=True, width="stretch", key="unverified_rows")
+    st.dataframe(for_display(rows[["adapter", "res", "suite", "backends", "bpp", *score_columns(), "version",
+                                   "undefined", "id"]]), hide_index=True, width="stretch", key="unverified_rows",
+                 column_config={"bpp": st.column_config.NumberColumn("bpp", format="%.3f")})
 
 if show_papers:
     modality = str(in_selection(frame, sel)["modality"].iloc[0]) if sel is not None else None
@@ -94,5 +100,5 @@ if show_papers:
             st.caption("Numbers as their authors published them, on their own data with their own backends: not "
                        "comparable with the rows above and never ranked with them.")
             published = [c for c in score_columns() if rows[c].notna().any()]  # what the source gives
-            st.dataframe(styled(rows[["adapter", "res", "suite", *published]]), hide_index=True, width="stretch",
+            st.dataframe(for_display(rows[["adapter", "res", "suite", *published]]), hide_index=True, width="stretch",
                          key=f"papers_{group}")

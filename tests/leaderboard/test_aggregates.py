@@ -16,7 +16,7 @@ from tfbench.errors import TfbenchError
 from tfbench.leaderboard.importing import import_run
 from tfbench.leaderboard.store import Store
 from tfbench.leaderboard.suitedefs import lookup
-from tfbench.leaderboard.table import (UNDEFINED, Selection, flatten, ranked, styled, to_csv, to_markdown,
+from tfbench.leaderboard.table import (UNDEFINED, Selection, flatten, for_display, ranked, to_csv, to_markdown,
                                        undefined_note)
 from tfbench.leaderboard.verify import verify_records
 
@@ -114,9 +114,7 @@ def test_rows_with_an_undefined_mean_come_after_every_ranked_row() -> None:
     assert table["adapter"].tolist()[:2] == ["high", "low"] and set(table["adapter"][2:]) == {"gap-a", "gap-b"}
     assert table["rank"].tolist()[:2] == [1, 2] and table["rank"][2:].isna().all()
     assert table.iloc[3]["undefined"] == "T-ACC: empty bucket: medium (n s/m/l 2/0/3); instance mean 0.700"
-    shown = styled(table[["rank", "adapter", "T-ACC", "T-ACC m", "bpp"]])
-    shown._compute()
-    cells = [[c["display_value"] for c in row[1:]] for row in shown._translate(False, False)["body"]]
-    assert cells[0] == ["1", "high", "0.800", "0.700", "1.000"]
-    assert cells[3] == [UNDEFINED, table.iloc[3]["adapter"], UNDEFINED, UNDEFINED, "1.000"]
+    shown = for_display(table[["rank", "adapter", "T-ACC", "T-ACC m", "bpp"]]).to_dict("split")["data"]
+    assert shown[0] == ["1", "high", "0.800", "0.700", 1.0]
+    assert shown[3] == [UNDEFINED, table.iloc[3]["adapter"], UNDEFINED, UNDEFINED, 1.0]
     assert isinstance(table["rank"].dtype, pd.Int64Dtype)
