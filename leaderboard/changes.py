@@ -3,17 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tfbench.leaderboard.columns import metric_columns
+from tfbench.leaderboard.columns import dig, metric_columns
 
 BUCKET_NAMES = ("small", "medium", "large", "mean")
-
-
-def _get(d: Any, *path: str) -> Any:
-    for p in path:
-        if not isinstance(d, dict):
-            return None
-        d = d.get(p)
-    return d
 
 
 def fields(data: dict[str, Any]) -> dict[str, Any]:
@@ -21,13 +13,13 @@ def fields(data: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for col in metric_columns():
         for bucket in BUCKET_NAMES:
-            out[col.label if bucket == "mean" else f"{col.label} {bucket}"] = _get(data, "metrics", col.side,
+            out[col.label if bucket == "mean" else f"{col.label} {bucket}"] = dig(data, "metrics", col.side,
                                                                                     col.metric, bucket)
-    out["bits per pixel"] = _get(data, "adapter", "bits_per_pixel")
+    out["bits per pixel"] = dig(data, "adapter", "bits_per_pixel")
     for key in ("images", "words", "faces"):
-        out[f"{key} counted"] = _get(data, "counts", key)
-    out["OCR"] = _get(data, "backends", "text", "version") or _get(data, "backends", "text", "backend")
-    out["face model"] = _get(data, "backends", "face", "version") or _get(data, "backends", "face", "backend")
+        out[f"{key} counted"] = dig(data, "counts", key)
+    out["OCR"] = dig(data, "backends", "text", "version") or dig(data, "backends", "text", "backend")
+    out["face model"] = dig(data, "backends", "face", "version") or dig(data, "backends", "face", "backend")
     out["tfbench"] = data.get("tfbench_version")
     out["created"] = data.get("created")
     return out

@@ -8,10 +8,20 @@ and the version differences; nothing here names a metric.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tfbench.metrics.registry import MetricSpec, metrics_for
 
 BUCKET_SHORT = {"small": "s", "medium": "m", "large": "l", "mean": "mean"}
+
+
+def dig(data: Any, *path: str) -> Any:
+    """A nested value of a results dict (``dig(r, "adapter", "spec")``); None where any level is absent."""
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
 
 
 @dataclass(frozen=True)

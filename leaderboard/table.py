@@ -21,21 +21,13 @@ import pandas as pd
 
 from tfbench.aggregation import undefined_reason
 from tfbench.errors import TfbenchError
-from tfbench.leaderboard.columns import BUCKET_SHORT, direction, metric_column, metric_columns, score_columns
+from tfbench.leaderboard.columns import BUCKET_SHORT, dig, direction, metric_column, metric_columns, score_columns
 
 BASELINE_FAMILIES = ("identity", "jpeg")
 ID_COLUMNS = ["id", "adapter", "family", "kind", "status", "group", "version", "source", "res", "suite", "modality",
               "backends", "bpp"]
 TAIL_COLUMNS = ["face preservation", "baseline", "text backend", "face backend", "label", "undefined"]
 UNDEFINED = "—"  # how a mean TokBench's rule leaves undefined (an empty bucket) is shown
-
-
-def _get(d: Any, *path: str) -> Any:
-    for p in path:
-        if not isinstance(d, dict):
-            return None
-        d = d.get(p)
-    return d
 
 
 def suite_text(name: Any, version: Any) -> str:
@@ -45,7 +37,7 @@ def suite_text(name: Any, version: Any) -> str:
 
 
 def suite_label(r: dict[str, Any]) -> str:
-    return suite_text(_get(r, "suite", "name"), _get(r, "suite", "version"))
+    return suite_text(dig(r, "suite", "name"), dig(r, "suite", "version"))
 
 
 def _preservation(f_sim: float | None, kept: float | None) -> str:
@@ -78,19 +70,19 @@ def flatten(results: Iterable[dict[str, Any]]) -> pd.DataFrame:
     for r in results:
         meta = r.get("_row", {})
         row: dict[str, Any] = {
-            "id": meta.get("id"), "adapter": _get(r, "adapter", "spec"), "family": _get(r, "adapter", "family") or "",
-            "kind": _get(r, "adapter", "kind") or "", "status": meta.get("status", "unverified"),
+            "id": meta.get("id"), "adapter": dig(r, "adapter", "spec"), "family": dig(r, "adapter", "family") or "",
+            "kind": dig(r, "adapter", "kind") or "", "status": meta.get("status", "unverified"),
             "group": meta.get("grp", "measured"), "version": meta.get("version", 1),
-            "source": meta.get("source", "run"), "res": str(_get(r, "suite", "resolution")), "suite": suite_label(r),
-            "modality": _get(r, "suite", "modality") or "image",
+            "source": meta.get("source", "run"), "res": str(dig(r, "suite", "resolution")), "suite": suite_label(r),
+            "modality": dig(r, "suite", "modality") or "image",
             "backends": f"{meta.get('text_backend', '')} + {meta.get('face_backend', '')}",
-            "bpp": _get(r, "adapter", "bits_per_pixel"),
+            "bpp": dig(r, "adapter", "bits_per_pixel"),
         }
         for col in metric_columns():
             for bucket in BUCKET_SHORT:
-                row[metric_column(col.label, bucket)] = _get(r, "metrics", col.side, col.metric, bucket)
-        row["face preservation"] = _preservation(_get(r, "metrics", "face", "f_sim", "mean"),
-                                                 _get(r, "metrics", "face", "f_kept", "mean"))
+                row[metric_column(col.label, bucket)] = dig(r, "metrics", col.side, col.metric, bucket)
+        row["face preservation"] = _preservation(dig(r, "metrics", "face", "f_sim", "mean"),
+                                                 dig(r, "metrics", "face", "f_kept", "mean"))
         row["baseline"] = row["family"] in BASELINE_FAMILIES
         row["text backend"] = meta.get("text_backend", "")
         row["face backend"] = meta.get("face_backend", "")
