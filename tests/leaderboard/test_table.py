@@ -89,6 +89,6 @@ def test_a_registered_metric_becomes_leaderboard_columns(run_root: Path, empty_s
         at = AppTest.from_file(str(PAGES / "table.py"), default_timeout=60).run()
         assert not at.exception, [e.value for e in at.exception]
         [table] = [d.value for d in at.dataframe if "rank" in d.value.columns]
-        assert table.loc[0, "Crisp"] == 2.0 and table.loc[0, "Crisp l"] == 3.0
+        assert table.loc[0, "Crisp"] == "2.000" and table.loc[0, "Crisp l"] == "3.000"  # shown with its digits
         assert "Crisp" in at.selectbox(key="rank_by").options
     assert "Crisp" not in score_columns()
