@@ -78,7 +78,8 @@ def test_video_results_schema_and_extras(cli_runs):
     runs, out = cli_runs
     r = runs["h264:crf=45"]
     assert r["schema"] == "tfbench.results/1"
-    assert r["suite"] == {"name": "mini-video", "version": "1", "resolution": "256", "modality": "video"}
+    assert r["suite"] == {"name": "mini-video", "version": "1", "resolution": "256", "modality": "video",
+                          "manifest_sha256": load_suite("mini-video").manifest_sha256}
     assert r["adapter"]["modality"] == "video" and r["counts"]["clips"] == 4 and r["counts"]["annotated_frames"] == 16
     assert all(r["metrics"]["text"]["n"][b] > 0 for b in ("small", "medium", "large"))
     v = r["video"]

@@ -39,6 +39,7 @@ import numpy as np
 
 from tfbench.buckets import FACE_EDGES, NATIVE_EDGES_FROM, TEXT_EDGES, face_ratio, text_ratio
 from tfbench.errors import ManifestError
+from tfbench.images import sha256_of
 from tfbench.jsonfile import read_json
 
 SCHEMA = "tfbench.suite/1"
@@ -100,6 +101,7 @@ class Suite:
     citation: str = ""
     description: str = ""
     source: Path | None = None
+    manifest_sha256: str | None = None  # of the manifest file it was loaded from (results carry it)
     curation: dict[str, Any] | None = None  # the manifest's `curation` section (None: not curated)
 
     def path_of(self, record: ImageRecord) -> Path:
@@ -368,5 +370,5 @@ def load_suite_file(path: Path, data_root: Path | None = None) -> Suite:
     path = Path(path)
     data = read_json(path, ManifestError, f"manifest not found: {path}")
     suite = parse_suite(data, Path(data_root) if data_root else path.parent, source=str(path))
-    suite.source = path
+    suite.source, suite.manifest_sha256 = path, sha256_of(path)
     return suite

@@ -16,7 +16,7 @@ import numpy as np
 
 from tfbench.budget import StageTimer, resumed_budget, session_budget
 from tfbench.buckets import bucket_of
-from tfbench.crops import crop_box, crop_word
+from tfbench.crops import crop_box, crop_word, face_region
 from tfbench.errors import ResultsError, TfbenchError
 from tfbench.manifest import ImageRecord, Suite
 from tfbench.protocol import Adapter
@@ -293,13 +293,20 @@ def score_faces(record: ImageRecord, original: np.ndarray, recon: np.ndarray, fa
 
 def save_crops(crops_dir: Path, record: ImageRecord, original: np.ndarray, recon: np.ndarray,
                words: list[dict], faces: list[dict]) -> None:
-    """Save original/reconstructed PNG crops of scored instances; items get ``crop`` (path prefix)."""
+    """Save original/reconstructed PNG crops of scored instances; items get ``crop`` (path prefix).
+
+    A word's crop is exactly what the OCR read. A face's crop is the region its alignment reads
+    (:func:`tfbench.crops.face_region`) and the item gets ``crop_landmarks`` relative to it, so the
+    leaderboard can re-embed both crops and check ``f_sim``.
+    """
     from PIL import Image
 
     folder = crops_dir / slug(record.id)
     folder.mkdir(parents=True, exist_ok=True)
+    h, w = original.shape[:2]
+    regions = [face_region(f.landmarks, w, h) for f in record.faces]
     for kind, items, cut in (("w", words, lambda img, i: crop_word(img, record.words[i].box, record.words[i].polygon)),
-                             ("f", faces, lambda img, i: crop_box(img, record.faces[i].box))):
+                             ("f", faces, lambda img, i: crop_box(img, regions[i]))):
         for item in items:
             if item.get("skipped"):
                 continue
@@ -307,6 +314,10 @@ def save_crops(crops_dir: Path, record: ImageRecord, original: np.ndarray, recon
             Image.fromarray(np.ascontiguousarray(cut(original, item["i"]))).save(folder / f"{stem}.orig.png")
             Image.fromarray(np.ascontiguousarray(cut(recon, item["i"]))).save(folder / f"{stem}.recon.png")
             item["crop"] = f"crops/{folder.name}/{stem}"
+            if kind == "f":
+                x0, y0 = regions[item["i"]][:2]
+                lms = np.asarray(record.faces[item["i"]].landmarks, dtype=np.float64).reshape(-1, 2)
+                item["crop_landmarks"] = (lms - np.array([x0, y0], dtype=np.float64)).tolist()
 
 
 def _check_config(path: Path, config: dict[str, Any]) -> None:
@@ -425,7 +436,8 @@ def finish_run(plan: RunPlan, suite: Any, resolution: str, adapter: dict[str, An
         budget["overhead"] = pass_overhead
     results = build_results(
         adapter={**adapter},
-        suite={"name": suite.name, "version": suite.version, "resolution": resolution, "modality": suite.modality},
+        suite={"name": suite.name, "version": suite.version, "resolution": resolution, "modality": suite.modality,
+               "manifest_sha256": suite.manifest_sha256},
         backends=backends,
         records=records,
         text_edges=plan.text_edges, face_edges=plan.face_edges,

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from tfbench.errors import ManifestError
+from tfbench.images import sha256_of
 from tfbench.jsonfile import read_json
 from tfbench.manifest import (ExcludedFace, ImageRecord, ManifestContext, parse_curation, parse_edges, parse_face,
                               parse_records, parse_word)
@@ -80,6 +81,7 @@ class VideoSuite:
     citation: str = ""
     description: str = ""
     source: Path | None = None
+    manifest_sha256: str | None = None  # of the manifest file it was loaded from (results carry it)
     curation: dict[str, Any] | None = None  # the manifest's `curation` section (None: not curated)
 
     def path_of(self, clip: VideoClip) -> Path:
@@ -181,7 +183,7 @@ def load_video_suite_file(path: Path, data_root: Path | None = None) -> VideoSui
     path = Path(path)
     data = read_json(path, ManifestError, f"video manifest not found: {path}")
     suite = parse_video_suite(data, Path(data_root) if data_root else path.parent, source=str(path))
-    suite.source = path
+    suite.source, suite.manifest_sha256 = path, sha256_of(path)
     return suite
 
 
