@@ -33,6 +33,8 @@ def adapters(args: argparse.Namespace) -> int:
         desc = r.get("description") or ""
         if r.get("preset"):
             desc = f"= {r['preset']}" + (f" ({r.get('license')})" if r.get("license") else "")
+        if r.get("origin") in ("plugin", "registered"):
+            desc += f" [{r['origin']}{': ' + r['distribution'] if r.get('distribution') else ''}]"
         latent = r.get("latent_channels") or r.get("codebook_size") or ""
         bpp = f"{r['nominal_at_256']['bits_per_pixel']:.3g}" if r["nominal_at_256"] else "-"
         print(f"{r['name']:<22} {r.get('kind', ''):<10} {r.get('modality', ''):<8} "
