@@ -25,7 +25,7 @@ from tfbench.datasets.checksums import ChecksumCache
 from tfbench.datasets.common import (ImportReport, Where, box_of, box_or_polygon, finite_numbers, image_size, pairs,
                                      write_manifest)
 from tfbench.datasets.curation import Curator, face_section, progress
-from tfbench.datasets.tokbench import read_json
+from tfbench.datasets.tokbench import read_annotation
 from tfbench.errors import ManifestError
 from tfbench.images import load_rgb
 
@@ -160,7 +160,7 @@ def import_folder(folder: Path, annotations: Path | None = None, out: Path | Non
     if not folder.is_dir():
         raise ManifestError(f"{folder} is not a folder of images")
     src = Path(annotations) if annotations else folder / DEFAULT_ANNOTATIONS
-    data = read_json(src, f"give the JSON of words/faces with --annotations (format: see `tfbench data import folder -h`)")
+    data = read_annotation(src, f"give the JSON of words/faces with --annotations (format: see `tfbench data import folder -h`)")
     records = data.get("images") if isinstance(data, dict) else data
     if not isinstance(records, list):
         raise ManifestError(f"{src}: top level: expected a list of image records (or {{\"images\": [...]}})")
