@@ -71,7 +71,7 @@ VIOLATIONS = [
     ("facecheck", lambda d: d["records"][0].update(status="fine"),
      "x.json: records[0].status: expected text matching ^(ok|no_face|unpaired|size_mismatch|unsupported|error)$, got 'fine'"),
     ("folder-annotations", lambda d: d[0]["faces"][0].update(bbox=[1, 2, "3", 4]),
-     "x.json: [0].faces[0].bbox: expected finite numbers, got '3'"),
+     "x.json: [0].faces[0].bbox[2]: expected finite numbers, got '3'"),
     ("clip-annotations", lambda d: d["annotations"][0]["words"][0].update(polygon=[1, 2, 3, 4]),
      "x.json: annotations[0].words[0].polygon: expected a polygon of at least 3 [x, y] points, got [[1, 2], [3, 4]]"),
 ]

@@ -14,7 +14,7 @@ from typing import Annotated, Any, ClassVar, Optional
 
 from pydantic import BeforeValidator, Field, Strict, WithJsonSchema, model_validator
 
-from tfbench.schemas.base import FiniteFloat, Name, NonNegativeInt, SchemaModel, fail, finite, schema_tag, tag_type
+from tfbench.schemas.base import FiniteFloat, InstanceModel, Name, NonNegativeInt, SchemaModel, fail, finite, schema_tag, tag_type
 
 SCHEMA = schema_tag("results", 1)
 GOLDEN_SCHEMA = schema_tag("golden", 1)
@@ -68,7 +68,7 @@ Amount = Optional[Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]]
 
 # --------------------------------------------------------------------------------------------- records
 
-class WordScore(SchemaModel):
+class WordScore(InstanceModel):
     """One ground-truth word in a record: its ratio, and its scores or why it was not scored."""
 
     i: Optional[NonNegativeInt] = Field(None, description="index of the word in its image's manifest entry")
@@ -86,7 +86,7 @@ class WordScore(SchemaModel):
     track: Optional[str] = None
 
 
-class FaceScore(SchemaModel):
+class FaceScore(InstanceModel):
     """One labelled face in a record."""
 
     i: Optional[NonNegativeInt] = None

@@ -7,13 +7,13 @@ tolerance); image ids are unique. Unknown keys (provenance such as ``source`` or
 """
 from __future__ import annotations
 
-from pathlib import PurePosixPath, PureWindowsPath
+import re
 from typing import Annotated, Any, ClassVar, Optional
 
 from pydantic import AliasChoices, BeforeValidator, Field, Strict, WithJsonSchema, model_validator
 
-from tfbench.schemas.base import (Box, Landmarks, Name, Polygon, PositiveFloat, SchemaModel, Sha256, fail, finite,
-                                  schema_tag, tag_type)
+from tfbench.schemas.base import (Box, InstanceModel, Landmarks, Name, Polygon, PositiveFloat, SchemaModel, Sha256, fail,
+                                  finite, schema_tag, tag_type)
 
 SCHEMA = schema_tag("suite", 1)
 MAX_SIDE = 1 << 20  # pixels; larger sides are a typo, not an image
@@ -38,12 +38,14 @@ def _optional_id(value: Any) -> str | None:
     return str(value)
 
 
+_UNSAFE_PATH = re.compile(r"^([/\\]|[A-Za-z]:)|(^|[/\\])\.\.([/\\]|$)|\x00")
+
+
 def relative_path(value: Any) -> str:
     """A path relative to the data root, without ``..`` (an image or clip file)."""
     if not isinstance(value, str) or not value:
         raise fail("file", "missing file path")
-    if "\x00" in value or PurePosixPath(value).is_absolute() or PureWindowsPath(value).is_absolute() \
-            or ".." in PurePosixPath(value.replace("\\", "/")).parts:
+    if _UNSAFE_PATH.search(value):
         raise fail("file", f"{value!r} must be relative to the data root, without '..'")
     return value
 
@@ -75,7 +77,7 @@ Resolution = Annotated[str, BeforeValidator(_resolution), WithJsonSchema({"type"
 Side = Annotated[int, Strict(), Field(gt=0, le=MAX_SIDE)]
 
 
-class WordEntry(SchemaModel):
+class WordEntry(InstanceModel):
     """One ground-truth word: its transcription and where it is."""
 
     messages: ClassVar[dict[str, str]] = {
@@ -92,21 +94,15 @@ class WordEntry(SchemaModel):
     unreadable: Annotated[bool, Strict()] = Field(False, description="curation: the curating OCR does not read it on the original")
     reading: Optional[Annotated[str, Strict()]] = Field(None, description="curation: what the curating OCR read")
 
-    @model_validator(mode="after")
-    def _has_geometry(self) -> "WordEntry":
-        if self.polygon is None and self.box is None:
-            raise fail("geometry", "needs `box` [x0, y0, x1, y1] or `polygon` [[x, y] x n, n >= 3]")
-        return self
-
-    def bounds(self) -> list[float]:
-        """The axis-aligned box (of the polygon when there is one)."""
+    def bounds(self) -> list[float] | None:
+        """The axis-aligned box (of the polygon when there is one); None without geometry."""
         if self.polygon is not None:
             xs, ys = [p[0] for p in self.polygon], [p[1] for p in self.polygon]
             return [min(xs), min(ys), max(xs), max(ys)]
-        return list(self.box or ())
+        return self.box
 
 
-class FaceEntry(SchemaModel):
+class FaceEntry(InstanceModel):
     """One labelled face: box and 5-point landmarks, or ``excluded`` (kept, never scored) with its reason."""
 
     messages: ClassVar[dict[str, str]] = {
@@ -134,31 +130,35 @@ class FaceEntry(SchemaModel):
                                     "which detects them once)", at="landmarks")
         return self
 
-    def bounds(self) -> list[float]:
+    def bounds(self) -> list[float] | None:
         if self.box is not None:
-            return list(self.box)
+            return self.box
         pts = self.landmarks or []
         return [min(p[0] for p in pts), min(p[1] for p in pts), max(p[0] for p in pts), max(p[1] for p in pts)]
 
 
 def check_in_image(words: list[WordEntry], faces: list[FaceEntry], width: int, height: int, prefix: str = "") -> None:
-    """Every box has an area and lies in the ``width`` x ``height`` image, as do the landmarks."""
-    tol = BOX_TOLERANCE
+    """Every word has a box or polygon; every box has an area and lies in the ``width`` x ``height`` image, as
+    do the landmarks (``BOX_TOLERANCE`` px)."""
+    lo_x, lo_y, hi_x, hi_y = -BOX_TOLERANCE, -BOX_TOLERANCE, width + BOX_TOLERANCE, height + BOX_TOLERANCE
     for kind, items in (("words", words), ("faces", faces)):
         for j, item in enumerate(items):
             box = item.bounds()
+            if box is None:
+                raise fail("geometry", "needs `box` [x0, y0, x1, y1] or `polygon` [[x, y] x n, n >= 3]",
+                           at=f"{prefix}{kind}[{j}]")
             x0, y0, x1, y1 = box
-            at = f"{prefix}{kind}[{j}].box"
             if x1 <= x0 or y1 <= y0:
-                raise fail("box", f"box {box} has no area (need x0 < x1 and y0 < y1)", at=at)
-            if x0 < -tol or y0 < -tol or x1 > width + tol or y1 > height + tol:
-                raise fail("box", f"box {box} lies outside the {width}x{height} image", at=at)
-            lms = getattr(item, "landmarks", None)
-            if lms is not None and any(x < -tol or y < -tol or x > width + tol or y > height + tol for x, y in lms):
-                raise fail("landmarks", f"points lie outside the {width}x{height} image", at=f"{prefix}{kind}[{j}].landmarks")
+                raise fail("box", f"box {box} has no area (need x0 < x1 and y0 < y1)", at=f"{prefix}{kind}[{j}].box")
+            if x0 < lo_x or y0 < lo_y or x1 > hi_x or y1 > hi_y:
+                raise fail("box", f"box {box} lies outside the {width}x{height} image", at=f"{prefix}{kind}[{j}].box")
+            lms = item.landmarks if kind == "faces" else None
+            if lms is not None and any(x < lo_x or y < lo_y or x > hi_x or y > hi_y for x, y in lms):
+                raise fail("landmarks", f"points lie outside the {width}x{height} image",
+                           at=f"{prefix}{kind}[{j}].landmarks")
 
 
-class ImageEntry(SchemaModel):
+class ImageEntry(InstanceModel):
     """One image of a suite and its ground truth."""
 
     messages: ClassVar[dict[str, str]] = {
