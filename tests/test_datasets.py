@@ -281,7 +281,8 @@ def test_shared_folders_identity_reads_everything_and_quality_orders_the_scores(
             assert sum(native["n"].values()) == 110 and native["t_acc"]["mean"] == 1.0
             assert all(native["t_acc"][b] == 1.0 for b in ("small", "medium", "large") if native["n"][b])
         else:
-            assert sum(native["n"].values()) == 31 and native["f_sim"]["mean"] >= 0.999
+            # no face is small at native (TokBench's mean of bucket means is undefined): the instance mean
+            assert sum(native["n"].values()) == 31 and native["f_sim"]["instance_mean"] >= 0.999
         runs = {spec: evaluate(suite, create_adapter(spec), "512", scorers, tmp_path) for spec in ORDER}
         for better, worse in zip(ORDER, ORDER[1:]):
             for metric in metrics:

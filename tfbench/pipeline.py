@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from tfbench.budget import StageTimer, peak_rss_mb
+from tfbench.budget import StageTimer, resumed_budget, session_budget
 from tfbench.buckets import bucket_of
 from tfbench.crops import crop_box, crop_word
 from tfbench.errors import AdapterError, ImageLoadError, ResultsError, TfbenchError
@@ -274,19 +274,13 @@ def finish_run(plan: RunPlan, suite: Suite, resolution: str, adapter: dict[str, 
         backends=backends,
         records=[latest[k] for k in latest if k in wanted],
         text_edges=plan.text_edges, face_edges=plan.face_edges,
-        budget={"wall_s": round(timer.wall(), 3), "peak_rss_mb": round(peak_rss_mb(), 1), "device": device,
-                "images_evaluated": len(plan.todo), "images_resumed": len(plan.done & wanted),
-                "stages": timer.as_dict(), **model_budget(timer)},
+        budget=resumed_budget(plan.out / "results.json", session_budget(
+            timer, MODEL_STAGES, device=device, images_evaluated=len(plan.todo),
+            images_resumed=len(plan.done & wanted))),
         config=plan.config,
     )
     write_json_atomic(plan.out / "results.json", results)
     return results
-
-
-def model_budget(timer: StageTimer) -> dict[str, float | None]:
-    """Seconds inside the models (adapter, OCR, face) and wall / that: 1.0 would be zero pipeline overhead."""
-    model = sum(timer.seconds.get(k, 0.0) for k in MODEL_STAGES)
-    return {"model_s": round(model, 3), "overhead": round(timer.wall() / model, 3) if model > 0 else None}
 
 
 def batch_size_for(adapter: Adapter, batch_size: int | None, target: int | None) -> int:
@@ -344,7 +338,6 @@ def evaluate(suite: Suite, adapter: Adapter, resolution: str, scorers: Scorers, 
     bar.close()
     with timer.stage("write"):
         results = finish_run(plan, suite, resolution, adapter.describe(), scorers.backends(), timer, device)
-    results["budget"]["stages"] = timer.as_dict()
     results["_path"] = str(out / "results.json")
     return results
 
@@ -376,7 +369,7 @@ def reconstruct(items: list[Loaded], adapter: Adapter, timer: StageTimer,
         with timer.stage("reconstruct"):
             latent = adapter.encode(batch)
             compression = [c.to_dict() if c is not None else None for c in adapter.compression(latent, batch.shape)]
-            recon = check_reconstruction(adapter.spec, batch, adapter.decode(latent))
+            recon = check_reconstruction(adapter.spec, batch, adapter.decode(latent), adapter.info.value_range)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # an adapter may fail in any way (OOM included): report it per image

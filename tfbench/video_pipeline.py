@@ -19,9 +19,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tfbench.budget import StageTimer, peak_rss_mb
+from tfbench.budget import StageTimer, resumed_budget, session_budget
 from tfbench.errors import AdapterError, TfbenchError
-from tfbench.pipeline import ON_ERROR, Scorers, _check_config, _progress, run_dir, score_image
+from tfbench.metrics.registry import metrics_for
+from tfbench.pipeline import MODEL_STAGES, ON_ERROR, Scorers, _check_config, _progress, run_dir, score_image
 from tfbench.protocol import Adapter, check_batch, check_reconstruction
 from tfbench.records import RecordWriter, latest_by_image, read_records, write_json_atomic
 from tfbench.resize import to_u8
@@ -61,7 +62,7 @@ def reconstruct_chunk(adapter: Adapter, canvases: np.ndarray) -> tuple[np.ndarra
                 f"{adapter.spec}: decode() returned {shape[1]} frames for a chunk of {padded.shape[1]} frames "
                 f"(frame rule {adapter.info.frame_rule or 'any'}); a video adapter must return as many frames "
                 f"as it was given (trim its own temporal padding)")
-        recon = check_reconstruction(adapter.spec, padded, recon)[0, :t]
+        recon = check_reconstruction(adapter.spec, padded, recon, adapter.info.value_range)[0, :t]
         per_frame = [c.to_dict() | {"frames": int(padded.shape[1])} for c in comp]
         return _frames_to_u8(recon), per_frame
     out, comps = [], []
@@ -71,7 +72,8 @@ def reconstruct_chunk(adapter: Adapter, canvases: np.ndarray) -> tuple[np.ndarra
         check_batch(batch)
         latent = adapter.encode(batch)
         comps += [c.to_dict() | {"frames": 1} for c in adapter.compression(latent, batch.shape)]
-        out.append(_frames_to_u8(check_reconstruction(adapter.spec, batch, adapter.decode(latent))))
+        out.append(_frames_to_u8(check_reconstruction(adapter.spec, batch, adapter.decode(latent),
+                                                       adapter.info.value_range)))
     return np.concatenate(out), comps
 
 
@@ -273,12 +275,14 @@ def _per_clip(records: list[dict[str, Any]], text_edges: tuple[float, ...], face
         if rec.get("status") != "ok":
             out[rec["image"]] = {"status": "error", "error": rec.get("error")}
             continue
-        m = aggregate_records([rec], text_edges, face_edges)["metrics"]
+        m = aggregate_records([rec], text_edges, face_edges)
+        headline = metrics_for(headline=True, aggregation="bucket_mean")
         out[rec["image"]] = {
             "frames": rec.get("frames"), "annotated_frames": rec.get("annotated_frames"),
             "bits_per_pixel": (rec.get("compression") or {}).get("bits_per_pixel"),
-            "t_acc": m["text"]["t_acc"]["mean"], "t_ned": m["text"]["t_ned"]["mean"], "f_sim": m["face"]["f_sim"]["mean"],
-            "n_words": sum(m["text"]["n"].values()), "n_faces": sum(m["face"]["n"].values()),
+            **{spec.key: spec.value(m) for spec in headline},
+            "instance_mean": {spec.key: spec.value(m, "instance_mean") for spec in headline},
+            "n_words": m["metrics"]["text"]["n_counted"], "n_faces": m["metrics"]["face"]["n_counted"],
             **temporal_summary([rec]),
         }
     return out
@@ -334,8 +338,9 @@ def evaluate_video(suite: VideoSuite, adapter: Adapter, resolution: str, scorers
             adapter={**adapter.describe()},
             suite={"name": suite.name, "version": suite.version, "resolution": resolution, "modality": "video"},
             backends=scorers.backends(), records=records, text_edges=text_edges, face_edges=face_edges,
-            budget={"wall_s": round(timer.wall(), 3), "peak_rss_mb": round(peak_rss_mb(), 1), "device": device,
-                    "clips_evaluated": len(todo), "clips_resumed": len(done & wanted), "stages": timer.as_dict()},
+            budget=resumed_budget(out / "results.json", session_budget(
+                timer, MODEL_STAGES, device=device, clips_evaluated=len(todo), clips_resumed=len(done & wanted)),
+                unit="clips"),
             config=config,
         )
         results["counts"]["clips"] = len(records)

@@ -44,6 +44,7 @@ BLOCK_KEYS: tuple[str, ...] = BUCKET_NAMES + ("mean", "instance_mean")
 # What a per-instance ``compute`` function takes: the OCR reading (gt, pred) of a word, or the similarity
 # of a face with the face backend's same-person threshold (sim, threshold).
 INPUTS: tuple[str, ...] = ("reading", "similarity")
+INPUT_SIDES: dict[str, str] = {"reading": "text", "similarity": "face"}
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,8 @@ class MetricSpec:
             problems.append(f"show_buckets must be taken from {BLOCK_KEYS}")
         if (self.inputs is None) != (self.compute is None) or (self.inputs is not None and self.inputs not in INPUTS):
             problems.append(f"inputs ({' | '.join(INPUTS)}) and compute go together")
+        elif self.inputs is not None and self.side != INPUT_SIDES[self.inputs]:
+            problems.append(f"inputs={self.inputs!r} is computed for {INPUT_SIDES[self.inputs]} instances")
         if self.aggregation == "temporal" and not self.path:
             problems.append("a temporal metric needs the path of its value in results.json")
         if problems:
@@ -121,6 +124,11 @@ class MetricSpec:
         if self.aggregation != "bucket_mean":
             return None
         value = _dig(results, ("metrics", self.side, self.key))
+        return value if isinstance(value, dict) else None
+
+    def counts(self, results: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Bucket counts ``n`` of this metric's side in a results dict (bucket metrics)."""
+        value = _dig(results, ("metrics", self.side, "n")) if self.aggregation == "bucket_mean" else None
         return value if isinstance(value, dict) else None
 
     def value(self, results: Mapping[str, Any], bucket: str = "mean") -> float | None:
@@ -185,7 +193,7 @@ _BUILTIN: tuple[MetricSpec, ...] = (
                description="1 - Levenshtein(gt, pred) / max(len(gt), len(pred))",
                check_default=True, headline=True, show_buckets=("mean",),
                inputs="reading", compute=f"{_TEXT}:normalized_edit_similarity", scorer=f"{_TEXT}:TextScorer"),
-    MetricSpec("text_psnr", "text", "psnr", "pixel", (0.0, math.inf), label="PSNR", short_label="PSNR",
+    MetricSpec("text_psnr", "text", "psnr", "pixel", (0.0, math.inf), label="PSNR (text)", short_label="PSNR",
                unit="dB", digits=1, show_buckets=("mean",), scorer="tfbench.metrics.fidelity:CropFidelity",
                description="PSNR of the word crop (8-bit RGB), capped at 100 dB for identical crops"),
     MetricSpec("text_ssim", "text", "ssim", "pixel", (-1.0, 1.0), label="SSIM (text)", short_label="SSIM",

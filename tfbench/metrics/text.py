@@ -85,11 +85,10 @@ class RapidOcrBackend(OcrBackend):
         groups: dict[int, list[int]] = {}
         for i, c in enumerate(bgr):
             groups.setdefault(self.input_width(c), []).append(i)
-        preds = [""] * len(bgr)
+        preds: dict[int, str] = {}
         for idx in groups.values():
-            for i, t in zip(idx, self._rec(self._input(img=[bgr[i] for i in idx])).txts):
-                preds[i] = str(t)
-        return preds
+            preds.update(zip(idx, map(str, self._rec(self._input(img=[bgr[i] for i in idx])).txts)))
+        return [preds[i] for i in range(len(bgr))]
 
 
 OCR_BACKENDS = BackendRegistry(OCR_GROUP, {
