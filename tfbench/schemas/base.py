@@ -233,8 +233,9 @@ def _model_in(annotation: Any) -> Any:
     return _model_in(origin) if origin is not None and origin is not annotation else None
 
 
-def describe_error(exc: ValidationError, model: type[BaseModel], source: str) -> str:
-    """The first error of ``exc`` as one line: ``source: json.path: what was expected``."""
+def describe_error(exc: ValidationError, model: type[BaseModel], source: str, at: str = "") -> str:
+    """The first error of ``exc`` as one line: ``source: json.path: what was expected`` (``at``: the JSON path
+    of the validated value inside its file, when it is not the whole file)."""
     err = exc.errors(include_url=False)[0]
     ctx = err.get("ctx") or {}
     loc = tuple(err["loc"])
@@ -248,15 +249,18 @@ def describe_error(exc: ValidationError, model: type[BaseModel], source: str) ->
     below = ctx.get("json_path_below") if isinstance(ctx, dict) else None
     if below:
         path = below if path == "top level" else f"{path}{below}" if below.startswith("[") else f"{path}.{below}"
+    if at:
+        path = at if path == "top level" else f"{at}{path}" if path.startswith("[") else f"{at}.{path}"
     return f"{source}: {path}: {text}"
 
 
 def validate(model: type[M], data: Any, source: str, error: type[TfbenchError] = TfbenchError,
-             context: dict[str, Any] | None = None) -> M:
-    """``model`` validated from ``data``, or ``error`` with one line naming ``source``, the JSON path and the fix."""
+             context: dict[str, Any] | None = None, at: str = "") -> M:
+    """``model`` validated from ``data``, or ``error`` with one line naming ``source``, the JSON path and the fix
+    (``at``: where ``data`` lies in its file, when it is a part of it)."""
     try:
         return model.model_validate(data, context=context)
     except ValidationError as exc:
-        raise error(describe_error(exc, model, source)) from None
+        raise error(describe_error(exc, model, source, at)) from None
     except RecursionError:
         raise error(f"{source}: nested too deeply to be a tfbench file") from None

@@ -137,25 +137,33 @@ class FaceEntry(InstanceModel):
         return [min(p[0] for p in pts), min(p[1] for p in pts), max(p[0] for p in pts), max(p[1] for p in pts)]
 
 
+def entry_in_image(item: "WordEntry | FaceEntry", width: int, height: int) -> tuple[str, str] | None:
+    """(field, what is wrong) when a word or face has no geometry, a box without area, or a box or landmarks
+    outside the ``width`` x ``height`` image (``BOX_TOLERANCE`` px); None when it is fine."""
+    lo_x, lo_y, hi_x, hi_y = -BOX_TOLERANCE, -BOX_TOLERANCE, width + BOX_TOLERANCE, height + BOX_TOLERANCE
+    box = item.bounds()
+    if box is None:
+        return "", "needs `box` [x0, y0, x1, y1] or `polygon` [[x, y] x n, n >= 3]"
+    x0, y0, x1, y1 = box
+    if x1 <= x0 or y1 <= y0:
+        return "box", f"box {box} has no area (need x0 < x1 and y0 < y1)"
+    if x0 < lo_x or y0 < lo_y or x1 > hi_x or y1 > hi_y:
+        return "box", f"box {box} lies outside the {width}x{height} image"
+    lms = getattr(item, "landmarks", None)
+    if lms is not None and any(x < lo_x or y < lo_y or x > hi_x or y > hi_y for x, y in lms):
+        return "landmarks", f"points lie outside the {width}x{height} image"
+    return None
+
+
 def check_in_image(words: list[WordEntry], faces: list[FaceEntry], width: int, height: int, prefix: str = "") -> None:
     """Every word has a box or polygon; every box has an area and lies in the ``width`` x ``height`` image, as
     do the landmarks (``BOX_TOLERANCE`` px)."""
-    lo_x, lo_y, hi_x, hi_y = -BOX_TOLERANCE, -BOX_TOLERANCE, width + BOX_TOLERANCE, height + BOX_TOLERANCE
     for kind, items in (("words", words), ("faces", faces)):
         for j, item in enumerate(items):
-            box = item.bounds()
-            if box is None:
-                raise fail("geometry", "needs `box` [x0, y0, x1, y1] or `polygon` [[x, y] x n, n >= 3]",
-                           at=f"{prefix}{kind}[{j}]")
-            x0, y0, x1, y1 = box
-            if x1 <= x0 or y1 <= y0:
-                raise fail("box", f"box {box} has no area (need x0 < x1 and y0 < y1)", at=f"{prefix}{kind}[{j}].box")
-            if x0 < lo_x or y0 < lo_y or x1 > hi_x or y1 > hi_y:
-                raise fail("box", f"box {box} lies outside the {width}x{height} image", at=f"{prefix}{kind}[{j}].box")
-            lms = item.landmarks if kind == "faces" else None
-            if lms is not None and any(x < lo_x or y < lo_y or x > hi_x or y > hi_y for x, y in lms):
-                raise fail("landmarks", f"points lie outside the {width}x{height} image",
-                           at=f"{prefix}{kind}[{j}].landmarks")
+            wrong = entry_in_image(item, width, height)
+            if wrong is not None:
+                fld, what = wrong
+                raise fail(fld or "geometry", what, at=f"{prefix}{kind}[{j}]" + (f".{fld}" if fld else ""))
 
 
 class ImageEntry(InstanceModel):
