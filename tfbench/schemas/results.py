@@ -207,7 +207,8 @@ class Results(SchemaModel):
     def _version(cls, data: Any) -> Any:
         """Name the version of a file this tfbench cannot read, and what to do."""
         if not isinstance(data, dict):
-            return data
+            raise fail("schema", f"not a tfbench results file (schema None, expected {SCHEMA!r}): expected an "
+                                 f"object, got {type(data).__name__}")
         tag, made_by = data.get("schema"), data.get("tfbench_version")
         if tag == SCHEMA:
             return data
@@ -227,7 +228,10 @@ GoldenTag = tag_type("golden", 1)
 class Golden(SchemaModel):
     """A golden file (``tfbench.golden/1``): the results of one adapter on a small suite, at each resolution."""
 
-    messages: ClassVar[dict[str, str]] = {"results": "expected a non-empty list of results.json objects"}
+    messages: ClassVar[dict[str, str]] = {
+        "results": "expected a non-empty list of results.json objects",
+        "schema": f"not a tfbench golden file (expected {GOLDEN_SCHEMA!r}, got {{got}}); create it with "
+                  f"`tfbench golden --adapter SPEC --out FILE`"}
     schema_: GoldenTag = Field(alias="schema")  # type: ignore[valid-type]
     adapter: Optional[str] = None
     suite: Optional[Name] = None
