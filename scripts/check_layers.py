@@ -41,6 +41,25 @@ def module_name(path: Path, root: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+# Imports of another module's _private names that exist today in files other branches are rewriting (the engine
+# rewrite, issue 15: pipeline, video_pipeline, ray_engine, video_manifest, commands/run; the mini generators,
+# issue 17: video_mini/mini). They are reported but do not fail the check; any other one does, and an entry
+# that no longer occurs is reported so that the list only shrinks.
+KNOWN_PRIVATE = frozenset({
+    "tfbench.commands.check imports _resolutions from tfbench.commands.run",
+    "tfbench.engines.ray_engine imports _batches from tfbench.pipeline",
+    "tfbench.engines.ray_engine imports _error_record from tfbench.pipeline",
+    "tfbench.engines.ray_engine imports _load from tfbench.pipeline",
+    "tfbench.video_manifest imports _Ctx from tfbench.manifest",
+    "tfbench.video_manifest imports _edges from tfbench.manifest",
+    *(f"tfbench.video_mini imports {name} from tfbench.mini" for name in (
+        "_Shelf", "_background", "_face_sources", "_font", "_ink", "_make_word", "_recipe_path", "_render_size",
+        "_word_pool")),
+    "tfbench.video_pipeline imports _check_config from tfbench.pipeline",
+    "tfbench.video_pipeline imports _progress from tfbench.pipeline",
+})
+
+
 def _private(name: str) -> bool:
     return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
 
@@ -85,11 +104,19 @@ def check(repo: Path = REPO, config: Path | None = None) -> tuple[int, str]:
         lint = shutil.which("lint-imports") or "lint-imports"
         proc = subprocess.run([lint, "--no-cache", str(config or repo / ".importlinter")], capture_output=True,
                               text=True, env=env, cwd=tmp)
-        private = private_imports(root)
+        found = private_imports(root)
     report = proc.stdout + proc.stderr
+    known = [p for p in found if p.split(": ", 1)[1] in KNOWN_PRIVATE]
+    private = [p for p in found if p not in known]
+    gone = sorted(KNOWN_PRIVATE - {p.split(": ", 1)[1] for p in known})
     report += ("\nNo module imports another module's _private names.\n" if not private else
                f"\nImports of another module's _private names ({len(private)}): make the name public or move it:\n"
                + "\n".join(f"  {p}" for p in private) + "\n")
+    if known:
+        report += (f"Known imports of _private names in files being rewritten ({len(known)}, tolerated; "
+                   f"KNOWN_PRIVATE in scripts/check_layers.py):\n" + "\n".join(f"  {p}" for p in known) + "\n")
+    if gone:
+        report += "No longer found (remove from KNOWN_PRIVATE):\n" + "\n".join(f"  {g}" for g in gone) + "\n"
     return (1 if proc.returncode or private else 0), report
 
 
