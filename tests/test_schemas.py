@@ -221,3 +221,33 @@ def test_published_schemas_validate_the_mini_video_manifest(_cache):
 
     suite = load_suite("mini-video")  # built once per session (the video tests use it too)
     _assert_valid("video-suite", json.loads(Path(suite.source).read_text()), "mini-video manifest")
+
+
+def test_the_readers_validate_through_the_models(tmp_path):
+    """load_suite_file, load_results and read_golden refuse a violation with the model's one line (file, JSON
+    path, expectation); an older results file is refused naming its version."""
+    from tfbench.golden import read_golden
+    from tfbench.manifest import load_suite_file
+    from tfbench.results import load_results
+
+    def write(name, data):
+        (tmp_path / name).write_text(json.dumps(data))
+        return tmp_path / name
+
+    suite = copy.deepcopy(SUITE)
+    suite["images"][0]["faces"][0]["landmarks"][2] = [60, float("inf")]
+    path = write("suite.json", suite)
+    with pytest.raises(ManifestError) as e:
+        load_suite_file(path)
+    assert str(e.value) == f"{path}: images[0].faces[0].landmarks[2][1]: expected finite numbers, got inf"
+    path = write("results.json", {**RESULTS, "schema": "tfbench.results/0", "tfbench_version": "0.0.9"})
+    with pytest.raises(ResultsError, match=rf"^{re.escape(str(path))}: schema: tfbench.results/0 \(written by tfbench "
+                                           r"0.0.9\) is an older results format"):
+        load_results(path)
+    golden = copy.deepcopy(GOLDEN)
+    golden["results"][0]["metrics"]["text"]["n"]["small"] = -1
+    path = write("golden.json", golden)
+    with pytest.raises(ResultsError) as e:
+        read_golden(path)
+    assert str(e.value) == f"{path}: results[0].metrics.text.n.small: expected a number >= 0, got -1"
+    assert read_golden(write("golden-ok.json", GOLDEN))["results"][0]["_path"] == f"{tmp_path / 'golden-ok.json'}#0"
