@@ -49,7 +49,7 @@ def _frame_truth(record: Any) -> dict[str, list[Any]]:
 
 
 def from_suite(suite: Any) -> SuiteDef:
-    """A loaded :class:`tfbench.manifest.Suite` or :class:`tfbench.video_manifest.VideoSuite` -> SuiteDef."""
+    """A loaded :class:`tfbench.manifest.Suite` or :class:`tfbench.video.manifest.VideoSuite` -> SuiteDef."""
     if not suite.manifest_sha256:
         raise SuiteError(f"suite {suite.name!r} was not loaded from a manifest file, so it has no manifest "
                          f"checksum; register it from its manifest.json")
@@ -121,7 +121,7 @@ def load_definition(name: str, data_root: str | None = None) -> SuiteDef:
 
     from tfbench.manifest import load_suite_file
     from tfbench.suites import load_suite
-    from tfbench.video_manifest import load_video_suite_file, video_manifest_path
+    from tfbench.video.manifest import load_video_suite_file, video_manifest_path
 
     path = Path(name)
     if path.is_dir():
