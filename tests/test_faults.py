@@ -23,6 +23,12 @@ REPO = Path(__file__).resolve().parents[1]
 SLOW = "python:tests.fault_adapters:Slow:quality=30,delay=0.5"
 # SIGINT is not followed by a rerun: a longer delay keeps the run going until the signal lands on a loaded machine
 SLOWER = "python:tests.fault_adapters:Slow:quality=30,delay=3"
+
+
+def _default_sigint() -> None:
+    """In the child: Ctrl-C as a terminal delivers it. A shell without job control starts background jobs with
+    SIGINT ignored, the child inherits that, and Python then installs no KeyboardInterrupt handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 IDS = ("text_01", "text_02", "text_03", "face_01", "face_02")
 N = len(IDS)
 
@@ -51,7 +57,7 @@ def _env() -> dict[str, str]:
 
 def _start_and_wait(small, out: Path, spec: str, records: int) -> tuple[subprocess.Popen, Path]:
     proc = subprocess.Popen(_tfbench(small, out, spec), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=_default_sigint)
     journal = run_dir(out, "mini5", spec, "256") / "records.jsonl"
     deadline = time.monotonic() + 240
     while not (journal.exists() and journal.read_bytes().count(b"\n") >= records):

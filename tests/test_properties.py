@@ -15,6 +15,7 @@ from tfbench.manifest import Suite, load_suite_file, parse_suite
 from tfbench.merge import merge_paths
 from tfbench.protocol import Adapter
 from tfbench.records import read_records
+from tfbench.run_identity import identify
 from tfbench.registry import create_adapter
 from tfbench.results import build_results, load_results
 from tfbench.sharding import Shard, ShardError, parse_shard, shard_from_env
@@ -122,7 +123,9 @@ def test_adapter_specs_build_or_fail_clearly(family, sep, kwargs):
     except TfbenchError as exc:
         assert str(exc)
         return
-    assert isinstance(adapter, Adapter) and adapter.spec == spec.strip()
+    # the spec as written recreates it; its identity drops execution settings and an empty argument list
+    assert isinstance(adapter, Adapter) and adapter.source_spec == spec.strip()
+    assert adapter.spec == identify(spec)[0] and adapter.spec == identify(adapter.spec)[0]
 
 
 @SETTINGS
