@@ -38,13 +38,13 @@ def test_mini_video_fills_every_video_bucket(mini_video):
 def test_mini_video_frames_are_deterministic():
     import json as _json
 
-    from tfbench.mini import _face_sources, _recipe_path
+    from tfbench.mini_v1 import face_sources, recipe_path
     from tfbench.video_mini import RECIPE, _face_clip
 
-    mini = _json.loads(_recipe_path().read_text())
+    mini = _json.loads(recipe_path().read_text())
     cfg = RECIPE["face_clips"][0]
-    a = _face_clip(cfg, np.random.default_rng(5), _face_sources(mini), 1.6, 320, 180, 3, 0)
-    b = _face_clip(cfg, np.random.default_rng(5), _face_sources(mini), 1.6, 320, 180, 3, 0)
+    a = _face_clip(cfg, np.random.default_rng(5), face_sources(mini), 1.6, 320, 180, 3, 0)
+    b = _face_clip(cfg, np.random.default_rng(5), face_sources(mini), 1.6, 320, 180, 3, 0)
     assert all(np.array_equal(x, y) for x, y in zip(a[0], b[0])) and a[1] == b[1]
     assert a[1][0][0]["landmarks"] != a[1][2][0]["landmarks"]  # the face moves/zooms between frames
 
@@ -112,11 +112,11 @@ def test_rerun_resumes_per_clip(mini_video, scorers, tmp_path):
 
 def _tiny_clip(path, n=5):
     frames = []
-    from tfbench.mini import _font
+    from tfbench.mini_v1 import font
 
     for t in range(n):
         img = Image.new("RGB", (192, 108), (235, 230, 220))
-        ImageDraw.Draw(img).text((20 + t, 30), "Video", font=_font("DejaVuSans-Bold.ttf", 36), fill=(20, 20, 30))
+        ImageDraw.Draw(img).text((20 + t, 30), "Video", font=font("DejaVuSans-Bold.ttf", 36), fill=(20, 20, 30))
         frames.append(np.asarray(img))
     write_video(path, iter(frames), fps=25)
 

@@ -1,7 +1,7 @@
 """Builds the embedded `mini-video` suite: synthetic clips with moving and zooming words, and the
 package-shipped faces of `mini` moving and zooming, with exact per-frame ground truth.
 
-Reuses the `mini` generator's fonts, word pool, backgrounds, ink colours, shelf packing and face
+Reuses the `mini` v1 generator's fonts, word pool, backgrounds, ink colours, shelf packing and face
 sources (with their stored landmarks). Clips are written as near-lossless H.264 (crf 8) and the
 ground truth is checked on the *decoded* frames: a word instance is kept only where the OCR reads it
 exactly on the original frame (as TokBench does). Deterministic (seeded); built once into the cache.
@@ -21,7 +21,7 @@ from tfbench.buckets import face_ratio, text_ratio
 from tfbench.cache import build_once, cache_dir
 from tfbench.errors import ManifestError
 from tfbench.images import sha256_of
-from tfbench.mini import _Shelf, _background, _face_sources, _font, _ink, _make_word, _recipe_path, _render_size, _word_pool
+from tfbench.mini_v1 import Shelf, background, face_sources, font as truetype, ink, make_word, recipe_path, render_size, word_pool
 from tfbench.video_io import iter_frames, write_video
 from tfbench.video_manifest import SCHEMA, VideoSuite, load_video_suite_file
 
@@ -64,17 +64,17 @@ def _motion(rng: np.random.Generator, speed: float) -> tuple[float, float]:
 def _text_clip(cfg: dict, rng: np.random.Generator, pool: list[str], fonts: list[str], w: int, h: int,
                n: int) -> tuple[list[np.ndarray], list[list[dict]]]:
     """Frames (uint8) and per-frame word ground truth [{text, box, track}] of one text clip."""
-    bg = _background(rng, w, h)
+    bg = background(rng, w, h)
     zmax = max(cfg["zoom"])
-    shelf = _Shelf(w, h, gap=12)
+    shelf = Shelf(w, h, gap=12)
     words = []
-    items = [(_make_word(rng, pool), fonts[int(rng.integers(len(fonts)))], _log_uniform(rng, lo, hi))
+    items = [(make_word(rng, pool), fonts[int(rng.integers(len(fonts)))], _log_uniform(rng, lo, hi))
              for lo, hi, count in cfg["intervals"] for _ in range(count)]
     for k in rng.permutation(len(items)):
         text, font_name, ratio = items[k]
         vx, vy = _motion(rng, cfg["speed"])
-        base = _render_size(font_name, text, ratio * len(text) * w / ((zmax + min(cfg["zoom"])) / 2))
-        x0, y0, x1, y1 = _font(font_name, round(base * zmax)).getbbox(text)
+        base = render_size(font_name, text, ratio * len(text) * w / ((zmax + min(cfg["zoom"])) / 2))
+        x0, y0, x1, y1 = truetype(font_name, round(base * zmax)).getbbox(text)
         pad = max(2, round(0.2 * (y1 - y0)))
         cell_w = x1 - x0 + 2 * pad + math.ceil(abs(vx) * n) + 4
         cell_h = y1 - y0 + 2 * pad + math.ceil(abs(vy) * n) + 4
@@ -85,7 +85,7 @@ def _text_clip(cfg: dict, rng: np.random.Generator, pool: list[str], fonts: list
         start_y = pos[1] + (math.ceil(abs(vy) * n) if vy < 0 else 0) + 2
         region = bg[pos[1]:pos[1] + cell_h, pos[0]:pos[0] + cell_w]
         words.append({"text": text, "font": font_name, "base": base, "v": (vx, vy), "start": (start_x, start_y),
-                      "ink": _ink(rng, region), "track": f"w{len(words)}"})
+                      "ink": ink(rng, region), "track": f"w{len(words)}"})
     if not words:
         raise ManifestError(f"mini-video recipe: no word of clip {cfg['id']!r} fits a {w}x{h} frame")
     blur = float(rng.uniform(0.3, 0.7))
@@ -95,7 +95,7 @@ def _text_clip(cfg: dict, rng: np.random.Generator, pool: list[str], fonts: list
         draw = ImageDraw.Draw(img)
         gt = []
         for wd in words:
-            font = _font(wd["font"], max(6, round(wd["base"] * _zoom(cfg, t, n))))
+            font = truetype(wd["font"], max(6, round(wd["base"] * _zoom(cfg, t, n))))
             x0, y0, x1, y1 = font.getbbox(wd["text"])
             pad = max(2, round(0.2 * (y1 - y0)))
             px = round(wd["start"][0] + wd["v"][0] * t)
@@ -112,9 +112,9 @@ def _text_clip(cfg: dict, rng: np.random.Generator, pool: list[str], fonts: list
 
 def _face_clip(cfg: dict, rng: np.random.Generator, sources: list[dict], margin: float, w: int, h: int,
                n: int, first_source: int) -> tuple[list[np.ndarray], list[list[dict]]]:
-    bg = _background(rng, w, h)
+    bg = background(rng, w, h)
     zmax = max(cfg["zoom"])
-    shelf = _Shelf(w, h, gap=10)
+    shelf = Shelf(w, h, gap=10)
     faces = []
     ratios = sorted((_log_uniform(rng, lo, hi) for lo, hi, count in cfg["intervals"] for _ in range(count)), reverse=True)
     for k, ratio in enumerate(ratios):
@@ -164,14 +164,14 @@ def _face_clip(cfg: dict, rng: np.random.Generator, sources: list[dict], margin:
 
 
 def _recipe_key() -> str:
-    mini = json.loads(_recipe_path().read_text())
+    mini = json.loads(recipe_path().read_text())
     blob = json.dumps([RECIPE, mini["faces"]["sources"], mini["fonts"]], sort_keys=True).encode() + GENERATOR_VERSION.encode()
     return hashlib.sha256(blob).hexdigest()[:12]
 
 
 def build_mini_video(dest: Path, ocr=None) -> Path:
     """Generate the clips and manifest.json into ``dest``; returns the manifest path."""
-    mini = json.loads(_recipe_path().read_text())
+    mini = json.loads(recipe_path().read_text())
     rng = np.random.default_rng(RECIPE["seed"])
     if ocr is None:
         from tfbench.metrics.text import TextScorer
@@ -181,8 +181,8 @@ def build_mini_video(dest: Path, ocr=None) -> Path:
 
     w, h = RECIPE["size"]
     n, every = RECIPE["frames"], RECIPE["annotate_every"]
-    pool = _word_pool(_recipe_path().parent, mini["text"]["words_file"])
-    sources = _face_sources(mini)
+    pool = word_pool(recipe_path().parent, mini["text"]["words_file"])
+    sources = face_sources(mini)
     dest.mkdir(parents=True, exist_ok=True)
     clips, dropped = [], 0
     made = [(c, _text_clip(c, rng, pool, mini["fonts"], w, h, n)) for c in RECIPE["text_clips"]]

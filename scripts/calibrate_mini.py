@@ -1,0 +1,202 @@
+"""Calibrate a generated suite (default: `mini`) against real photographs of text and faces.
+
+Runs a fixed set of adapters (identity, JPEG q90/q50/q30/q15/q5, WebP q30, AVIF q30, TAEF2) on the suite
+and on the real folders in ``../shared/data`` (imported with ``tfbench data import folder`` into a temporary
+folder; words the OCR does not read exactly on the original are left out, as in the suite), then prints,
+per resolution and metric, the score of every adapter on both, the spreads against identity and Kendall's
+tau between the two rankings.
+
+    python scripts/calibrate_mini.py                       # mini at 256 and 512, real folders in ../shared/data
+    python scripts/calibrate_mini.py --suite mini-v1 -r 512 --json calib.json
+    python scripts/calibrate_mini.py --work /tmp/calib     # keep the runs: a rerun resumes finished ones
+
+Nothing is written into the real-data folder; everything goes under ``--work`` (default: a temporary folder).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL = ROOT.parent / "shared" / "data"
+WEIGHTS = ROOT.parent / "shared" / "weights"
+
+ADAPTERS = ["identity", "jpeg:quality=90", "jpeg:quality=50", "jpeg:quality=30", "jpeg:quality=15",
+            "jpeg:quality=5", "webp:quality=30", "avif:quality=30", "tae:variant=taef2,weights={weights}"]
+METRICS = (("text", "t_acc", "T-ACC"), ("text", "t_ned", "T-NED"), ("face", "f_sim", "F-Sim"))
+SPREAD_VS = ("jpeg:quality=30", "jpeg:quality=5", "tae:variant=taef2")
+
+
+def kendall_tau(a: list[float], b: list[float]) -> float:
+    """Kendall's tau-b of two score lists (ties handled as scipy.stats.kendalltau does)."""
+    from scipy.stats import kendalltau
+
+    return float(kendalltau(a, b).statistic)
+
+
+def curated_copy(manifest: Path, root: Path, scorers: Any, out: Path) -> tuple[Path, dict[str, int]]:
+    """A copy of an imported manifest without the words the OCR does not read exactly on the original."""
+    from tfbench.manifest import load_suite_file
+    from tfbench.perf import word_crops
+
+    suite = load_suite_file(manifest, root)
+    crops, texts = word_crops(suite, ("native",))
+    read = iter([s["t_acc"] == 1.0 for s in scorers.text.score(crops, texts)])
+    data = json.loads(manifest.read_text())
+    by_id = {im["id"]: im for im in data["images"]}
+    for rec in suite.images:  # word_crops walks the records and their words in order
+        by_id[rec.id]["words"] = [w for w in by_id[rec.id]["words"] if next(read)]
+    data["images"] = [im for im in data["images"] if im.get("words") or im.get("faces")]
+    data["description"] = f"{data.get('description', '')}; curated: only words read exactly on the original"
+    out.write_text(json.dumps(data))
+    kept = sum(len(im.get("words", [])) for im in data["images"])
+    return out, {"words_read": kept, "words_total": len(texts)}
+
+
+def real_suites(real: Path, work: Path, scorers: Any) -> dict[str, Any]:
+    """Import the real text and face folders into ``work`` (curating the words) and load them."""
+    from tfbench.datasets.folder import import_folder
+    from tfbench.manifest import load_suite_file
+
+    out: dict[str, Any] = {}
+    for kind in ("text", "faces"):
+        folder = real / kind
+        imported = work / f"real-{kind}.imported.json"
+        if not imported.is_file():
+            import_folder(folder, out=imported, name=f"real-{kind}")
+        path, counts = imported, {}
+        if kind == "text":
+            path = work / f"real-{kind}.json"
+            if not path.is_file():
+                path, counts = curated_copy(imported, folder, scorers, path)
+                (work / "real-text.curation.json").write_text(json.dumps(counts))
+            counts = json.loads((work / "real-text.curation.json").read_text())
+        suite = load_suite_file(path, folder)
+        out[kind] = {"suite": suite, "counts": counts}
+    return out
+
+
+def evaluate_all(suite: Any, adapters: list[str], resolutions: list[str], scorers: Any, out: Path,
+                 log: Any = sys.stderr) -> dict[str, dict[str, dict[str, Any]]]:
+    """{resolution: {adapter: results}} of every adapter on ``suite`` (runs resume from ``out``)."""
+    from tfbench.pipeline import evaluate
+    from tfbench.registry import create_adapter
+
+    table: dict[str, dict[str, dict[str, Any]]] = {r: {} for r in resolutions}
+    for spec in adapters:
+        adapter = create_adapter(spec)
+        try:
+            for res in resolutions:
+                r = evaluate(suite, adapter, res, scorers, out)
+                table[res][spec] = r
+                print(f"  {suite.name} {spec} @{res}: {r['budget']['wall_s']:.1f} s", file=log)
+        finally:
+            adapter.close()
+    return table
+
+
+def metric_value(results: dict[str, Any], kind: str, metric: str) -> float | None:
+    value = (results.get("metrics", {}).get(kind) or {}).get(metric, {}).get("mean")
+    return None if value is None else float(value)
+
+
+def short(spec: str) -> str:
+    return "tae:variant=taef2" if spec.startswith("tae:variant=taef2") else spec
+
+
+def summarize(suite_runs: dict, real_runs: dict, adapters: list[str], resolutions: list[str]) -> dict[str, Any]:
+    """Scores, spreads against identity and Kendall's tau per resolution and metric."""
+    summary: dict[str, Any] = {}
+    for res in resolutions:
+        per: dict[str, Any] = {}
+        for kind, metric, label in METRICS:
+            real_kind = "text" if kind == "text" else "faces"
+            a = {short(s): metric_value(suite_runs[res][s], kind, metric) for s in adapters}
+            b = {short(s): metric_value(real_runs[real_kind][res][s], kind, metric) for s in adapters}
+            both = [s for s in a if a[s] is not None and b[s] is not None]
+            tau = kendall_tau([a[s] for s in both], [b[s] for s in both]) if len(both) >= 3 else None
+            spreads = {f"identity - {s}": {"suite": _diff(a, "identity", s), "real": _diff(b, "identity", s)}
+                       for s in SPREAD_VS}
+            per[label] = {"suite": a, "real": b, "kendall_tau": tau, "adapters_compared": len(both), "spreads": spreads}
+        summary[res] = per
+    return summary
+
+
+def _diff(scores: dict[str, float | None], x: str, y: str) -> float | None:
+    return None if scores.get(x) is None or scores.get(y) is None else scores[x] - scores[y]
+
+
+def _fmt(v: float | None) -> str:
+    return "-" if v is None else f"{v:.3f}"
+
+
+def print_summary(summary: dict[str, Any], suite_name: str, counts: dict[str, Any], out: Any = sys.stdout) -> None:
+    print(f"# Calibration: {suite_name} vs real folders", file=out)
+    print(f"real: {json.dumps(counts)}", file=out)
+    for res, per in summary.items():
+        labels = list(per)
+        print(f"\n## @{res}\n", file=out)
+        print("| adapter | " + " | ".join(f"{suite_name} {lb} | real {lb}" for lb in labels) + " |", file=out)
+        print("|---" * (1 + 2 * len(labels)) + "|", file=out)
+        for spec in per[labels[0]]["suite"]:
+            cells = " | ".join(f"{_fmt(per[lb]['suite'][spec])} | {_fmt(per[lb]['real'][spec])}" for lb in labels)
+            print(f"| {spec} | {cells} |", file=out)
+        for lb in labels:
+            sp = "; ".join(f"{k}: {_fmt(v['suite'])} ({_fmt(v['real'])} real)" for k, v in per[lb]["spreads"].items())
+            print(f"\n{lb}: Kendall's tau {_fmt(per[lb]['kendall_tau'])} over {per[lb]['adapters_compared']} "
+                  f"adapters; spreads {sp}", file=out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--suite", default="mini", help="suite to calibrate (name or manifest path; default: mini)")
+    p.add_argument("-r", "--resolution", action="append", dest="resolutions", help="default: 256 and 512")
+    p.add_argument("--real", type=Path, default=REAL, help=f"folder with text/ and faces/ (default: {REAL})")
+    p.add_argument("--weights", type=Path, default=WEIGHTS, help=f"TAEF2 weights folder (default: {WEIGHTS})")
+    p.add_argument("-a", "--adapter", action="append", dest="adapters", help="default: the nine calibration adapters")
+    p.add_argument("--work", type=Path, default=None, help="folder for imports and runs (default: temporary)")
+    p.add_argument("--json", type=Path, default=None, help="also write the summary here")
+    p.add_argument("--threads", type=int, default=None)
+    args = p.parse_args(argv)
+    for need in (args.real / "text" / "manifest.json", args.real / "faces" / "manifest.json"):
+        if not need.is_file():
+            print(f"calibrate_mini: error: {need} not found; give the real folders with --real", file=sys.stderr)
+            return 2
+    adapters = [a.format(weights=args.weights) for a in (args.adapters or ADAPTERS)]
+    if any(a.startswith("tae:") for a in adapters) and not (args.weights / "taef2_encoder.pth").is_file():
+        print(f"calibrate_mini: error: {args.weights}/taef2_encoder.pth not found; give --weights", file=sys.stderr)
+        return 2
+    resolutions = args.resolutions or ["256", "512"]
+    from tfbench.pipeline import Scorers
+    from tfbench.suites import load_suite
+
+    with tempfile.TemporaryDirectory(prefix="tfbench-calib-") as tmp:
+        work = args.work or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        scorers = Scorers.create(threads=args.threads)
+        suite = load_suite(args.suite)
+        key = hashlib.sha256((suite.source or suite.root / "manifest.json").read_bytes()).hexdigest()[:12]
+        real = real_suites(args.real, work, scorers)
+        suite_runs = evaluate_all(suite, adapters, resolutions, scorers, work / "runs" / f"{suite.name}-{key}")
+        real_runs = {k: evaluate_all(v["suite"], adapters, resolutions, scorers, work / "runs" / "real")
+                     for k, v in real.items()}
+        counts = {"suite": suite.summary() | {"manifest_sha256_12": key},
+                  "real_text": real["text"]["counts"] | {"images": len(real["text"]["suite"].images)},
+                  "real_faces": {"images": len(real["faces"]["suite"].images),
+                                 "faces": sum(len(r.faces) for r in real["faces"]["suite"].images)}}
+        counts["suite"].pop("description", None)
+        counts["suite"].pop("license", None)
+        summary = summarize(suite_runs, real_runs, adapters, resolutions)
+        print_summary(summary, args.suite, counts)
+        if args.json:
+            args.json.write_text(json.dumps({"counts": counts, "summary": summary}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
