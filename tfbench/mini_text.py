@@ -36,10 +36,13 @@ def _uniform(rng: np.random.Generator, span: list[float]) -> float:
 # ---------------------------------------------------------------- content
 
 def make_text(rng: np.random.Generator, pool: list[str], mix: dict[str, float]) -> str:
-    """One word, number, price, date, time, code or two-word phrase, in mixed case."""
+    """One word, number, price, date, time, code, two-word phrase or receipt line, in mixed case."""
     kinds = sorted(mix)
     p = np.array([mix[k] for k in kinds], dtype=np.float64)
-    kind = kinds[int(rng.choice(len(kinds), p=p / p.sum()))]
+    return _make(rng, pool, kinds[int(rng.choice(len(kinds), p=p / p.sum()))])
+
+
+def _make(rng: np.random.Generator, pool: list[str], kind: str) -> str:
     word = pool[int(rng.integers(len(pool)))]
     n = lambda lo, hi: int(rng.integers(lo, hi + 1))  # noqa: E731
     if kind == "lower":
@@ -66,8 +69,12 @@ def make_text(rng: np.random.Generator, pool: list[str], mix: dict[str, float]) 
     if kind == "phrase":
         other = pool[int(rng.integers(len(pool)))]
         return f"{word} {other}".upper() if rng.uniform() < 0.5 else f"{word.capitalize()} {other}"
+    if kind == "line":  # a receipt or form line: item words and amounts, quantities, codes, dates
+        parts = [word.upper()] + [_make(rng, pool, str(k)) for k in
+                                  rng.choice(["upper", "price", "number", "code", "date", "time"], size=n(1, 3))]
+        return " ".join(parts)
     raise ManifestError(f"mini recipe: unknown text kind {kind!r} (known: lower, title, upper, number, price, "
-                        f"date, time, code, punct, mixed, phrase)")
+                        f"date, time, code, punct, mixed, phrase, line)")
 
 
 # ---------------------------------------------------------------- glyphs
@@ -82,6 +89,11 @@ def _tight(mask: np.ndarray) -> np.ndarray:
     if len(xs) == 0:
         raise ManifestError("mini recipe: a word rendered empty; check the font and its charset")
     return mask[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+
+
+def font_name(font: dict) -> str:
+    """``DejaVuSans.ttf`` for a TrueType file, ``hershey-simplex`` for an OpenCV vector font."""
+    return font["file"] if "file" in font else f"hershey-{font['hershey']}"
 
 
 def glyph_mask(text: str, font: dict, rng: np.random.Generator) -> np.ndarray:
@@ -145,8 +157,12 @@ def _contrast(rng: np.random.Generator, mix: list[list[float]]) -> float:
 def sample_word(rng: np.random.Generator, pool: list[str], tcfg: dict, canvas: dict, ratio: float) -> dict:
     """Text, font, shape and ink of one word whose character size is ``ratio`` x the canvas width."""
     st = canvas["style"]
-    text = make_text(rng, pool, tcfg["content"])
-    fonts = [f for f in tcfg["fonts"] if f.get("charset") != "plain" or set(text) <= PLAIN]
+    longest = int(0.9 * canvas.get("paper_frac", [1.0])[0] / ratio)  # characters that fit across the paper
+    text = make_text(rng, pool, canvas["content"])
+    while len(text) > longest:
+        text = make_text(rng, pool, canvas["content"])
+    fonts = [f for f in tcfg["fonts"] if (f.get("charset") != "plain" or set(text) <= PLAIN)
+             and ("fonts" not in canvas or font_name(f) in canvas["fonts"])]
     font = fonts[int(rng.integers(len(fonts)))]
     mask = glyph_mask(text, font, rng)
     condense = _uniform(rng, st["condense"]) if rng.uniform() < st["condense_p"] else 1.0
@@ -164,7 +180,7 @@ def sample_word(rng: np.random.Generator, pool: list[str], tcfg: dict, canvas: d
         pad_blur = int(math.ceil(3 * defocus))
         small = cv2.GaussianBlur(np.pad(small, pad_blur), (0, 0), defocus)[pad_blur:-pad_blur, pad_blur:-pad_blur]
     fade = _uniform(rng, st["fade"]) if rng.uniform() < st["fade_p"] else 0.0
-    return {"text": text, "font": font.get("file", font.get("hershey")), "mask": np.clip(small, 0, 1),
+    return {"text": text, "font": font_name(font), "mask": np.clip(small, 0, 1),
             "pad": max(1, round(pad_frac * fh)), "contrast": _contrast(rng, st["contrast"]),
             "colour": _uniform(rng, st["colour"]) if rng.uniform() < st["colour_p"] else 0.0,
             "opacity": _uniform(rng, st["opacity"]), "fade": fade,
@@ -204,11 +220,14 @@ def _compose(rng: np.random.Generator, canvas_cfg: dict, words: list[dict], phot
              camera_cfg: dict) -> tuple[dict, list[dict]]:
     """Place as many of ``words`` as fit on one canvas; returns ({image, words}, the rest)."""
     w, h = canvas_cfg["size"]
-    if canvas_cfg["background"] == "photo":
-        canvas = photo_background(rng, photos, w, h)
-    else:
-        canvas = paper_background(rng, w, h)
-    shelf = Shelf(w, h, gap=canvas_cfg["gap"])
+    kind = canvas_cfg["background"]
+    canvas = photo_background(rng, photos, w, h) if kind.startswith("photo") else paper_background(rng, w, h)
+    x_off, area = 0, w
+    if kind == "photo+paper":  # a sheet or receipt lying on the photographed scene, text on the sheet only
+        area = int(round(w * _uniform(rng, canvas_cfg["paper_frac"])))
+        x_off = int(rng.integers(0, w - area + 1))
+        canvas[:, x_off:x_off + area] = paper_background(rng, area, h)
+    shelf = Shelf(area, h, gap=canvas_cfg["gap"])
     placed, rest = [], []
     for word in words:
         fh, fw = word["mask"].shape
@@ -218,7 +237,7 @@ def _compose(rng: np.random.Generator, canvas_cfg: dict, words: list[dict], phot
         if pos is None:
             rest.append(word)
             continue
-        x, y = pos
+        x, y = pos[0] + x_off, pos[1]
         if word["plate"]:
             _plate(rng, canvas, x, y, x + bw + 2 * margin, y + bh + 2 * margin)
         box = _draw(rng, canvas, word, x + margin, y + margin)
