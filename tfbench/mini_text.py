@@ -216,6 +216,18 @@ def _draw(rng: np.random.Generator, canvas: np.ndarray, word: dict, x: int, y: i
     return box
 
 
+def _pen_mark(rng: np.random.Generator, canvas: np.ndarray, box: list[int], width: list[float]) -> None:
+    """A hand-drawn ring around a word (as people mark receipts and forms, or a wire or branch crossing a
+    sign); it grazes the letters. ``width``: its stroke width range, in word heights."""
+    x0, y0, x1, y1 = box
+    h = y1 - y0
+    centre = (int(round((x0 + x1) / 2 + rng.uniform(-0.05, 0.05) * (x1 - x0))), int(round((y0 + y1) / 2 + rng.uniform(-0.15, 0.15) * h)))
+    axes = (int(round((x1 - x0) * rng.uniform(0.45, 0.6))), int(round(h * rng.uniform(0.35, 0.6))))
+    colour = tuple(float(v) for v in rng.choice([[20, 20, 30], [25, 40, 120], [110, 20, 20]]))
+    thick = max(1, int(round(h * _uniform(rng, width))))
+    cv2.ellipse(canvas, centre, axes, float(rng.uniform(-4, 4)), 0, 360, colour, thick, cv2.LINE_AA)
+
+
 def _compose(rng: np.random.Generator, canvas_cfg: dict, words: list[dict], photos: list[dict],
              camera_cfg: dict) -> tuple[dict, list[dict]]:
     """Place as many of ``words`` as fit on one canvas; returns ({image, words}, the rest)."""
@@ -245,6 +257,9 @@ def _compose(rng: np.random.Generator, canvas_cfg: dict, words: list[dict], phot
                        "contrast": word["contrast"]})
     if not placed:
         raise ManifestError(f"mini recipe: a word does not fit a {w}x{h} canvas; lower its scale")
+    for word in placed:
+        if rng.uniform() < canvas_cfg["style"].get("pen_p", 0.0):
+            _pen_mark(rng, canvas, word["box"], canvas_cfg["style"]["pen_width"])
     canvas *= shading(rng, w, h, _uniform(rng, canvas_cfg["shading"]))[..., None]
     return {"image": camera(rng, canvas, camera_cfg), "words": placed}, rest
 
