@@ -200,7 +200,7 @@ class DiffusersVideoAdapter(Adapter):
             raise AdapterError(f"{self.spec or 'diffusers-video'}: {self.cls} decoded {y.shape[2]} frames from "
                                f"{latent['padded_frames']} input frames (rule {self.info.frame_rule})")
         y = crop_to(y[:, :, :latent["frames"]], latent["hw"])
-        return to_protocol(y, (-1.0, 1.0))
+        return to_protocol(y, self.info.value_range, self.spec or "diffusers-video")
 
     def compression(self, latent: dict[str, Any], batch_shape: tuple[int, ...]) -> list[Compression]:
         shape = tuple(int(v) for v in latent["z"].shape[1:])

@@ -123,7 +123,7 @@ class TorchAutoencoderAdapter(Adapter):
         lat = self._accept(latent)
         with torch.inference_mode():
             y = self._decode(lat.tensor)
-            return to_protocol(crop_to(y, lat.size), self.info.value_range)
+            return to_protocol(crop_to(y, lat.size), self.info.value_range, self.spec or self.info.family)
 
     def compression(self, latent: Latent, batch_shape: tuple[int, ...]) -> list[Compression]:
         pixels = int(batch_shape[1]) * int(batch_shape[2])

@@ -26,6 +26,7 @@ import numpy as np
 
 from tfbench.cache import cache_dir
 from tfbench.errors import AdapterArgumentError, AdapterError, MissingWeightsError, TfbenchError
+from tfbench.protocol import FAR_OUTSIDE, far_outside, out_of_range
 
 if TYPE_CHECKING:  # torch is an optional dependency (extra `neural`)
     import torch
@@ -98,15 +99,43 @@ def to_model(batch: np.ndarray, device: "torch.device", dtype: "torch.dtype",
     return x.to(dtype).contiguous()
 
 
-def to_protocol(x: "torch.Tensor", value_range: tuple[float, float] = (0.0, 1.0)) -> np.ndarray:
-    """Model output -> protocol batch: channels last, float32 in [0, 1] (clamped on device), one device->host copy."""
+def to_protocol(x: "torch.Tensor", value_range: tuple[float, float] = (0.0, 1.0), name: str = "adapter") -> np.ndarray:
+    """Model output -> protocol batch: channels last, float32 in [0, 1], one device->host copy.
+
+    The raw output is checked against the declared ``value_range`` *before* it is clamped (on the device):
+    a model that returns another range (a [0, 255] or [-1, 1] mix-up) stops here with an AdapterError
+    naming ``name``, instead of being clamped into a plausible-looking image.
+    """
     lo, hi = value_range
     x = x.float()
     if (lo, hi) != (0.0, 1.0):
         x = (x - lo) / (hi - lo)
+    check_model_range(x, value_range, name)
     x = x.clamp_(0.0, 1.0)
     x = x.permute(0, 2, 3, 1) if x.ndim == 4 else x.permute(0, 2, 3, 4, 1)
     return x.contiguous().cpu().numpy()
+
+
+def check_model_range(u: "torch.Tensor", value_range: tuple[float, float], name: str) -> None:
+    """``u``: a model output already mapped from ``value_range`` to [0, 1], not clamped. Raise AdapterError
+    when it is far outside (the protocol's rule: the share of values beyond FAR_OUTSIDE), naming the range
+    the model probably returns."""
+    torch = require_torch()
+    if u.numel() == 0:
+        return
+    mn, mx = torch.aminmax(u)
+    far = ((u < -FAR_OUTSIDE) | (u > 1.0 + FAR_OUTSIDE)).sum()
+    stats = torch.stack([mn, mx, far.to(mn.dtype)]).cpu().tolist()  # one device -> host sync
+    if not out_of_range(stats[0], stats[1], stats[2] / u.numel()):
+        return
+    vlo, vhi = value_range
+    raw_lo, raw_hi = vlo + stats[0] * (vhi - vlo), vlo + stats[1] * (vhi - vlo)
+    actual = "[0, 255]" if raw_hi > 2.0 else "[-1, 1]" if raw_lo < -FAR_OUTSIDE and vlo >= 0 else "another range"
+    raise AdapterError(
+        f"{name}: the model's raw output spans [{raw_lo:.3g}, {raw_hi:.3g}] ({far_outside(int(stats[2]), u.numel())} "
+        f"after mapping to [0, 1]) but the "
+        f"adapter declares value_range [{vlo:g}, {vhi:g}]; the adapter probably returns {actual}. Convert with the "
+        f"adapter's declared value_range (or declare the range the model really uses).")
 
 
 def pad_to_multiple(x: "torch.Tensor", multiple: int, mode: str = "replicate") -> tuple["torch.Tensor", tuple[int, int]]:

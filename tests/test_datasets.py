@@ -200,7 +200,7 @@ def _folder_with_faces(tmp_path) -> Path:
     return folder
 
 
-def test_user_folder_detects_landmarks_once_and_reports_unmatched_faces(tmp_path):
+def test_user_folder_detects_landmarks_once_and_keeps_unmatched_faces_marked(tmp_path, scorers):
     from tfbench.images import load_rgb
     from tfbench.metrics.face import YuNetDetector
 
@@ -212,16 +212,19 @@ def test_user_folder_detects_landmarks_once_and_reports_unmatched_faces(tmp_path
          "words": [{"text": "hi", "bbox": [300, 10, 340, 30]}]},
         {"file": "blank.png", "faces": [{"bbox": [10, 10, 60, 60]}]},
     ]))
-    path, report = import_folder(folder)
+    path, report = import_folder(folder, ocr=scorers.text)
     assert path == folder / "tfbench-suite.json"
-    assert report.landmarks_detected == 3 and report.faces == 3
-    assert sum(report.dropped.values()) == 3  # 2 faces without a detection + the blank image left without content
+    assert report.landmarks_detected == 3 and report.faces == 5 and report.faces_without_landmarks == 2
+    assert report.dropped == {}  # faces without a detection are kept, marked `excluded`, and so is their image
     assert any("faces[3].bbox" in e and "best IoU" in e for e in report.examples)
     suite = load_suite(str(path))
-    (rec,) = suite.images
+    rec, blank = suite.images
     for face, det in zip(rec.faces, dets[:3]):
         assert np.abs(face.landmarks - det["landmarks"]).max() < 0.01 and face.identity == "crowd"
-    assert json.loads(path.read_text())["import"]["dropped"] == report.dropped
+    assert len(rec.excluded_faces) == 1 and len(blank.excluded_faces) == 1 and not blank.faces
+    imported = json.loads(path.read_text())
+    assert imported["import"]["faces_without_landmarks"] == 2 and imported["curation"]["face"]["without_landmarks"] == 2
+    assert imported["version"] == "2"
 
 
 @pytest.mark.parametrize("record,message", [
@@ -245,6 +248,7 @@ def test_broken_user_folder_inputs_give_one_clear_error(tmp_path, record, messag
 
 @pytest.fixture(scope="module")
 def shared_suites(shared, tmp_path_factory):
+    """../shared/data/text and faces imported with defaults; manifests go to a temp folder (../shared is read-only)."""
     out = tmp_path_factory.mktemp("shared-suites")
     for name in ("text", "faces"):
         assert main(["data", "import", "folder", str(shared / "data" / name), "--out", str(out / f"{name}.json"),
@@ -252,21 +256,44 @@ def shared_suites(shared, tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("name", ["text", "faces"])
-def test_shared_data_runs_as_suites(shared, shared_suites, tmp_path, name):
-    suite = load_suite(str(shared_suites / f"{name}.json"), shared / "data" / name)
-    if name == "faces":  # every labelled face found its landmarks at import
-        assert len(suite.images) == 31 and sum(len(r.faces) for r in suite.images) == 31
-    else:
-        assert sum(len(r.words) for r in suite.images) == 187 and {r.subset for r in suite.images} == {"document", "word_crop"}
-    res_ = "256" if name == "text" else "512"  # text at 256: 129 of 187 lines/words count, and OCR is the slow part
-    assert main(["run", "--suite", str(shared_suites / f"{name}.json"), "--data-root", str(shared / "data" / name),
-                 "-a", "identity", "-a", "jpeg:quality=10", "-r", res_, "--out", str(tmp_path), "--no-progress"]) == 0
-    res = {s: json.loads((tmp_path / f"shared-{name}" / f"{s}@{res_}" / "results.json").read_text())
-           for s in ("identity", "jpeg_quality=10")}
-    kind, metric = ("text", "t_ned") if name == "text" else ("face", "f_sim")
-    ident, q10 = (res[s]["metrics"][kind][metric]["mean"] for s in ("identity", "jpeg_quality=10"))
-    assert sum(res["identity"]["metrics"][kind]["n"].values()) > 0 and ident > q10 + 0.05
+ORDER = ("identity", "jpeg:quality=90", "jpeg:quality=30", "jpeg:quality=5")
+
+
+def _instance_mean(path: Path, kind: str, metric: str) -> float:
+    """Mean over every scored instance of a run (defined even when a bucket is empty)."""
+    values = [x[metric] for rec in read_records(path / "records.jsonl") for x in rec[kind] if not x.get("skipped")]
+    return sum(values) / len(values)
+
+
+def test_shared_folders_identity_reads_everything_and_quality_orders_the_scores(shared, shared_suites, scorers, tmp_path):
+    from tfbench.pipeline import evaluate
+    from tfbench.registry import create_adapter
+
+    text = json.loads((shared_suites / "text.json").read_text())
+    assert (text["curation"]["text"]["words"], text["curation"]["text"]["unreadable"]) == (187, 77)  # rapidocr 3.10.0
+    faces = json.loads((shared_suites / "faces.json").read_text())
+    assert faces["curation"]["face"] == {"landmarks": "given, or YuNet detections matched by IoU >= 0.3", "faces": 31,
+                                         "without_landmarks": 0}
+    for name, kind, group, metrics in (("text", "text", "words", ("t_acc", "t_ned")), ("faces", "face", "faces", ("f_sim",))):
+        suite = load_suite(str(shared_suites / f"{name}.json"), shared / "data" / name)
+        native = evaluate(suite, create_adapter("identity"), "native", scorers, tmp_path)["metrics"][kind]
+        if kind == "text":  # every curated word is read at native, in every bucket
+            assert sum(native["n"].values()) == 110 and native["t_acc"]["mean"] == 1.0
+            assert all(native["t_acc"][b] == 1.0 for b in ("small", "medium", "large") if native["n"][b])
+        else:
+            # no face is small at native (TokBench's mean of bucket means is undefined): the instance mean
+            assert sum(native["n"].values()) == 31 and native["f_sim"]["instance_mean"] >= 0.999
+        runs = {spec: evaluate(suite, create_adapter(spec), "512", scorers, tmp_path) for spec in ORDER}
+        for better, worse in zip(ORDER, ORDER[1:]):
+            for metric in metrics:
+                b, w = runs[better]["metrics"][kind][metric], runs[worse]["metrics"][kind][metric]
+                if b["mean"] is not None:
+                    assert b["mean"] >= w["mean"], (name, metric, better, worse)
+                assert _instance_mean(Path(runs[better]["_path"]).parent, group, metric) >= \
+                    _instance_mean(Path(runs[worse]["_path"]).parent, group, metric), (name, metric, better, worse)
+                for bucket, n in runs[better]["metrics"][kind]["n"].items():
+                    if n >= 10:
+                        assert b[bucket] >= w[bucket] - 0.02, (name, metric, bucket, better, worse)
 
 
 def test_download_offline_fails_fast_and_says_how_to_get_the_data(tmp_path, capsys):

@@ -64,6 +64,10 @@ def test_ray_equals_one_process_and_merged_shards(three_ways):
     recs = {r["image"]: r for r in read_records(run_dir(ray_out, "mini8", SPEC, "256") / "records.jsonl")}
     ref = {r["image"]: r for r in read_records(Path(single["_path"]).with_name("records.jsonl"))}
     assert recs == ref  # the same per-image records, whatever order they streamed in
+    from tfbench.rescore import rescore
+
+    scored = rescore(run_dir(ray_out, "mini8", SPEC, "256"), "256")  # `tfbench score` of the Ray journal
+    assert json.dumps(scored["metrics"], sort_keys=True) == json.dumps(on_ray["metrics"], sort_keys=True)
 
 
 def test_ray_resumes_a_killed_run_without_duplicates(three_ways, small):

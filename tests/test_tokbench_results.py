@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tfbench.cli import main
-from tfbench.datasets.tokbench import TEXT_SETS
+from tfbench.datasets.tokbench import IMPORTER_VERSION, TEXT_SETS
 from tfbench.results import load_results
 from tfbench.tokbench_results import import_official
 
@@ -46,6 +46,10 @@ def official(tmp_path_factory):
                                                                   "results": _text_results(rng, 12, bools=s == "tt")}
                                                 for i in range(3)}}
                     for res in ("256", "512")} for m in ("mytok", "ori")}
+        sparse = {"ic13": [0.006, 0.007, 0.015, 0.5], "ic15": [0.006, 0.5]}.get(s)  # ic15 alone: medium empty
+        if sparse:
+            data["sparse"] = {"sparse_1024": {"results": {}, "details": {f"{s}_x.jpg": {"results": [
+                {"gt": "a", "pred": "a", "ratio": r, "accuracy": 1, "ned": 1.0 - k / 10} for k, r in enumerate(sparse)]}}}}
         (d / f"{s}.json").write_text(json.dumps(data))
     face = {m: {res: {"results": {"mean_similarity": 0.5},
                       "details": {f"f{i}.png": {"file_name": f"f{i}.png", "results": _face_results(rng, 7)}
@@ -98,7 +102,7 @@ def test_import_equals_the_official_aggregation(official, res):
     # one set alone, as the per-set breakdown reports it
     want, _, _ = _official(official, ["ic15.json"], "mytok", res, "accuracy", TEXT_RANGES[res])
     assert _ours(r["subsets"]["ic15"]["text"]["t_acc"]) == pytest.approx(want, abs=1e-12)
-    assert r["suite"] == {"name": "tokbench", "version": "1", "resolution": res, "modality": "image"}
+    assert r["suite"] == {"name": "tokbench", "version": IMPORTER_VERSION, "resolution": res, "modality": "image"}
     assert r["backends"]["text"]["backend"] == "tokbench-official" and "official" in r["backends"]["face"]["source"]
 
 
@@ -146,7 +150,26 @@ def _break(official, tmp_path, name, fn):
     ("tt.json", lambda d: d.pop("mytok"), r"tt.json: no method 'mytok' \(methods in this file: ori\)"),
     ("cord.json", lambda d: d["mytok"].pop("mytok_256"), r"cord.json: mytok: no setting for resolution 256"),
     ("sroie.json", '{"mytok": ', r"sroie.json: malformed JSON at line 1"),
-    ("docvqa.json", None, r"docvqa.json not found"),
+    ("docvqa.json", None, r"docvqa.json not found: the official scripts write one JSON per set into their "
+                          r"--save_dir; pass that folder \(or restrict the import with --sets\)"),
+    ("ic13.json", "[1]", r"ic13.json: top level: expected \{method: \{setting: ...\}\}, got list$"),
+    ("ic13.json", '{"a": {}, "b": {}}', r"ic13.json: no method 'mytok' \(methods in this file: a, b\)$"),
+    ("ic13.json", "{}", r"ic13.json: no method 'mytok' \(methods in this file: none\)$"),
+    ("ic13.json", '{"mytok": 3}', r"ic13.json: mytok: expected \{setting: \{results, details\}\}$"),
+    ("ic13.json", '{"mytok": {"mytok_512": {}, "x_1024": {}}}',
+     r"ic13.json: mytok: no setting for resolution 256 \(settings: mytok_512, x_1024\)$"),
+    ("ic13.json", '{"mytok": {"mytok_256": 5}}',
+     r"ic13.json: mytok.mytok_256.details: missing or not an object of file -> results$"),
+    ("ic13.json", '{"mytok": {"mytok_256": {"details": {"f.jpg": 3}}}}',
+     r"ic13.json: mytok.mytok_256.details\['f.jpg'\].results: missing or not a list of per-instance results$"),
+    ("ic13.json", '{"mytok": {"mytok_256": {"details": {"f.jpg": {"results": [3]}}}}}',
+     r"ic13.json: mytok.mytok_256.details\['f.jpg'\].results\[0\]: expected an object$"),
+    ("ic13.json", '{"mytok": {"mytok_256": {"details": {"f.jpg": {"results": [{"ratio": true}]}}}}}',
+     r"details\['f.jpg'\].results\[0\].ratio: expected a finite number, got True$"),
+    ("ic13.json", '{"mytok": {"mytok_256": {"details": {"f.jpg": {"results": [{"ratio": 0.5, "accuracy": 1, "ned": "x"}]}}}}}',
+     r"details\['f.jpg'\].results\[0\].ned: expected a finite number, got 'x'$"),
+    ("face.json", '{"mytok": {"256": {"details": {"f.png": {"results": [{"ratio": 0.5, "similarity": NaN}]}}}}}',
+     r"face.json: mytok.256.details\['f.png'\].results\[0\].similarity: expected a finite number, got nan$"),
 ])
 def test_broken_official_files_give_one_clear_error(official, tmp_path, name, fn, message):
     d = _break(official, tmp_path, name, fn)
@@ -156,3 +179,50 @@ def test_broken_official_files_give_one_clear_error(official, tmp_path, name, fn
     assert isinstance(e.value, TfbenchError)
     assert main(["import-tokbench-results", str(d), "--method", "mytok", "-r", "256", "--out", str(tmp_path / "x.json")]) == 2
     assert not (tmp_path / "x.json").exists()
+
+
+def test_suite_names_and_bad_arguments(official, tmp_path):
+    from tfbench.errors import ResultsError, TfbenchError
+    from tfbench.tokbench_results import suite_name
+
+    assert suite_name(tuple(TEXT_SETS)) == "tokbench-text" and suite_name(("face",)) == "tokbench-face"
+    assert suite_name(("ic15", "ic13")) == "tokbench[ic15+ic13]"
+    r = import_official(official, "mytok", "256", sets=("ic13", "ic15"))
+    assert r["suite"]["name"] == "tokbench[ic13+ic15]" and set(r["subsets"]) == {"ic13", "ic15"}
+    assert r["config"]["sets"] == ["ic13", "ic15"] and set(r["config"]["files_sha256"]) == {"ic13.json", "ic15.json"}
+    assert r["metrics"]["face"]["n_counted"] == 0 and r["metrics"]["face"]["f_sim"]["mean"] is None
+    assert r["adapter"] == {"spec": "mytok", "family": "mytok", "kind": "imported",
+                            "description": f"imported from official TokBench outputs in {official}"}
+    assert r["budget"] == {} and r["config"]["method"] == "mytok"
+    with pytest.raises(TfbenchError, match="--resolution '300': TokBench images are evaluated at 256, 512, 1024"):
+        import_official(official, "mytok", "300")
+    with pytest.raises(TfbenchError, match=r"unknown TokBench set\(s\) \['ic99'\]; known: ic13, ic15, tt, textocr, cord, "
+                                           r"sroie, infograph, docvqa, face$"):
+        import_official(official, "mytok", "256", sets=("ic99",))
+    import hashlib
+
+    assert r["config"]["files_sha256"]["ic13.json"] == hashlib.sha256((official / "ic13.json").read_bytes()).hexdigest()
+    assert r["config"]["imported_from"] == str(official.resolve()) and r["config"]["settings"] == {
+        "ic13": ["mytok_256"], "ic15": ["mytok_256"]}
+    with pytest.raises(ResultsError, match="is not a folder"):
+        import_official(official / "ic13.json", "mytok", "256")
+    one = import_official(official, "mytok", "256", sets=("face",))
+    assert "subsets" not in one and one["suite"]["name"] == "tokbench-face"
+
+
+def test_per_set_breakdown_follows_the_empty_bucket_rule(official):
+    """Every set alone, exactly as compute_all_metrics.py would aggregate that set: NaN (None) where a bucket is empty."""
+    r = import_official(official, "mytok", "512")
+    for s in TEXT_SETS:
+        want, counts, _ = _official(official, [f"{s}.json"], "mytok", "512", "ned", TEXT_RANGES["512"])
+        got = r["subsets"][s]["text"]["t_ned"]
+        assert list(r["subsets"][s]["text"]["n"].values()) == counts
+        for have, expected in zip(_ours(got), want):
+            assert (np.isnan(expected) and np.isnan(have)) or have == pytest.approx(expected, abs=1e-12), s
+    sparse = import_official(official, "sparse", "1024", sets=("ic13", "ic15", "face"))
+    pooled, ic15 = sparse["metrics"]["text"]["t_ned"], sparse["subsets"]["ic15"]["text"]["t_ned"]
+    assert sparse["metrics"]["text"]["n"] == {"small": 3, "medium": 1, "large": 2}
+    assert pooled["mean"] == pytest.approx(np.mean([np.mean([1.0, 0.9, 1.0]), 0.8, np.mean([0.7, 0.9])]), abs=1e-15)
+    assert sparse["subsets"]["ic15"]["text"]["n"] == {"small": 1, "medium": 0, "large": 1}
+    assert ic15["medium"] is None and ic15["mean"] is None and ic15["instance_mean"] == pytest.approx(0.95)
+    assert sparse["subsets"]["ic13"]["text"]["t_ned"]["mean"] is not None

@@ -97,7 +97,7 @@ def face_clip(tmp_path_factory):
     return root / "astro.mp4"
 
 
-def test_user_clip_faces_without_landmarks_get_them_at_import(face_clip, tmp_path):
+def test_user_clip_faces_without_landmarks_get_them_at_import(face_clip, tmp_path, scorers):
     from tfbench.metrics.face import YuNetDetector
 
     det = YuNetDetector().detect(next(iter_frames(face_clip)))
@@ -110,8 +110,12 @@ def test_user_clip_faces_without_landmarks_get_them_at_import(face_clip, tmp_pat
     (tmp_path / "ann.json").write_text(json.dumps(ann))
     manifest, report = import_clip(face_clip, tmp_path / "suite", annotations=tmp_path / "ann.json")
     clip = load_video_suite_file(manifest).clips[0]
-    assert report.landmarks_detected == 2 and sum(report.dropped.values()) == 1
+    assert report.landmarks_detected == 2 and report.faces_without_landmarks == 1 and report.dropped == {}
     assert [len(a.record.faces) for a in clip.annotations] == [1, 1]
+    assert [len(a.record.excluded_faces) for a in clip.annotations] == [1, 0]  # kept, marked, not scored
+    r = evaluate_video(load_video_suite_file(manifest), create_adapter("identity"), "256", scorers, tmp_path / "out",
+                       score_all=True)
+    assert sum(r["metrics"]["face"]["n"].values()) == 2 and r["counts"]["faces_without_landmarks"] == 1
     lm0, lm3 = (a.record.faces[0].landmarks for a in clip.annotations)
     assert np.allclose(lm0, det[0]["landmarks"], atol=0.01)
     assert -18 < float((lm3 - lm0)[:, 0].mean()) < -6  # the face moved 12 px left between frames 0 and 3

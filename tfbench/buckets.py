@@ -34,8 +34,9 @@ def face_ratio(box_w: float, box_h: float, image_w: int) -> float:
 
 
 def bucket_of(ratio: float, edges: Sequence[float]) -> int | None:
-    """Index of the bucket holding ``ratio`` or None when it is below the first edge / at or above the last."""
-    if ratio is None or not math.isfinite(ratio) or ratio < edges[0]:
+    """Index of the bucket holding ``ratio`` or None when it is below the first edge / at or above the last
+    (or not a number: NaN compares false with every edge)."""
+    if ratio is None:
         return None
     for i in range(len(edges) - 1):
         if edges[i] <= ratio < edges[i + 1]:
@@ -45,24 +46,29 @@ def bucket_of(ratio: float, edges: Sequence[float]) -> int | None:
 
 @dataclass
 class BucketMean:
-    """Mergeable per-bucket mean (torchmetrics style: declared state, update/merge/compute)."""
+    """Mergeable per-bucket mean (torchmetrics style: declared state, update/merge/compute).
+
+    Values are kept per bucket and summed with :func:`math.fsum` (exactly rounded), so the result does
+    not depend on the order instances arrive in: every path that aggregates the same values agrees to
+    the last digit.
+    """
 
     edges: tuple[float, ...]
-    sums: list[float] = field(default_factory=list)
-    counts: list[int] = field(default_factory=list)
+    values: list[list[float]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        n = len(self.edges) - 1
-        self.sums = self.sums or [0.0] * n
-        self.counts = self.counts or [0] * n
+        self.values = self.values or [[] for _ in range(len(self.edges) - 1)]
+
+    @property
+    def counts(self) -> list[int]:
+        return [len(v) for v in self.values]
 
     def update(self, value: float, ratio: float) -> bool:
         """Add one instance; returns False when its ratio falls outside every bucket."""
         b = bucket_of(ratio, self.edges)
         if b is None:
             return False
-        self.sums[b] += float(value)
-        self.counts[b] += 1
+        self.values[b].append(float(value))
         return True
 
     def update_many(self, pairs: Iterable[tuple[float, float]]) -> None:
@@ -72,15 +78,20 @@ class BucketMean:
     def merge(self, other: "BucketMean") -> "BucketMean":
         if tuple(other.edges) != tuple(self.edges):
             raise ValueError(f"cannot merge buckets with edges {other.edges} into {self.edges}")
-        return BucketMean(self.edges, [a + b for a, b in zip(self.sums, other.sums)],
-                          [a + b for a, b in zip(self.counts, other.counts)])
+        return BucketMean(self.edges, [a + b for a, b in zip(self.values, other.values)])
 
     def compute(self) -> dict[str, float | None]:
-        """{small, medium, large, mean}; empty buckets are None and left out of the mean."""
-        means = [s / c if c else None for s, c in zip(self.sums, self.counts)]
+        """{small, medium, large, mean, instance_mean}, TokBench's rule.
+
+        A bucket's mean is None when it is empty, and then so is ``mean`` (the mean of the three bucket
+        means), as in TokBench's compute_all_metrics.py; ``instance_mean`` is the mean over every counted
+        instance, defined whenever any instance was counted.
+        """
+        means = [math.fsum(v) / len(v) if v else None for v in self.values]
         out: dict[str, float | None] = dict(zip(BUCKETS, means))
-        present = [m for m in means if m is not None]
-        out["mean"] = sum(present) / len(present) if present else None
+        out["mean"] = math.fsum(means) / len(means) if None not in means else None  # type: ignore[arg-type]
+        everything = [x for v in self.values for x in v]
+        out["instance_mean"] = math.fsum(everything) / len(everything) if everything else None
         return out
 
     def count_dict(self) -> dict[str, int]:

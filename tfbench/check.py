@@ -2,9 +2,15 @@
 
 ``compare(new, baseline, tolerance, metrics, buckets)`` pairs results of the same adapter and
 resolution, refuses pairs that are not comparable (different suite, suite version, resolution, bucket
-edges, or OCR / face backend) and returns one :class:`Comparison` per metric and bucket. A comparison
+edges, or OCR / face backend) and returns one :class:`Comparison` per metric and bucket. The metrics
+that can be checked, their direction and the default set come from the metric registry. A comparison
 fails when the metric dropped by more than the tolerance (absolute, or relative to the baseline value
 with a ``%`` suffix), when the new results lack a value the baseline has, or when more images failed.
+
+Undefined baseline values (TokBench's rule: an empty bucket has no mean, and then neither has the mean
+of bucket means) are never skipped silently: an empty bucket is listed as not applicable, and an
+undefined ``mean`` is replaced by the always-defined ``instance_mean`` of the same results, with the
+reason in the row.
 """
 from __future__ import annotations
 
@@ -15,19 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from tfbench.aggregation import undefined_reason
 from tfbench.errors import ResultsError, TfbenchError
-from tfbench.metrics.base import METRICS
+from tfbench.metrics.registry import MetricSpec, check_names, default_check_names, get_metric
 from tfbench.results import find_results, load_results
 
 GOLDEN_SCHEMA = "tfbench.golden/1"
-BUCKETS = ("small", "medium", "large", "mean")
-# metric name on the command line -> (kind, metric key in results["metrics"][kind])
-CHECKABLE: dict[str, tuple[str, str]] = {
-    "t_acc": ("text", "t_acc"), "t_ned": ("text", "t_ned"), "f_sim": ("face", "f_sim"),
-    "text_psnr": ("text", "psnr"), "text_ssim": ("text", "ssim"),
-    "face_psnr": ("face", "psnr"), "face_ssim": ("face", "ssim"),
-}
-DEFAULT_METRICS = ("t_acc", "t_ned", "f_sim")
+BUCKETS = ("small", "medium", "large", "mean")  # what --buckets all checks
+BUCKET_CHOICES = BUCKETS + ("instance_mean",)
+TEMPORAL_BUCKET = "value"  # temporal metrics have one value, no buckets
 EPS = 1e-9  # float noise allowed on top of the tolerance
 
 
@@ -80,11 +82,14 @@ class Comparison:
 
 
 def parse_metrics(text: str | Sequence[str] | None) -> tuple[str, ...]:
-    names = [m.strip() for m in (text.split(",") if isinstance(text, str) else (text or DEFAULT_METRICS)) if m.strip()]
-    bad = [m for m in names if m not in CHECKABLE]
+    """--metrics: registered check names (default: the registry's check defaults)."""
+    raw = text.split(",") if isinstance(text, str) else (text or default_check_names())
+    names = [m.strip() for m in raw if m.strip()]
+    known = check_names()
+    bad = [m for m in names if m not in known]
     if bad or not names:
         raise TfbenchError(f"--metrics: unknown metric {', '.join(map(repr, bad)) or '(none)'}; "
-                           f"choose from {', '.join(CHECKABLE)}")
+                           f"choose from {', '.join(known)}")
     return tuple(dict.fromkeys(names))
 
 
@@ -93,9 +98,9 @@ def parse_buckets(text: str | None) -> tuple[str, ...]:
     if raw == "all":
         return BUCKETS
     names = [b.strip() for b in raw.split(",") if b.strip()]
-    bad = [b for b in names if b not in BUCKETS]
+    bad = [b for b in names if b not in BUCKET_CHOICES]
     if bad or not names:
-        raise TfbenchError(f"--buckets {raw!r}: use all, mean, or a comma list of {', '.join(BUCKETS)}")
+        raise TfbenchError(f"--buckets {raw!r}: use all, mean, or a comma list of {', '.join(BUCKET_CHOICES)}")
     return tuple(dict.fromkeys(names))
 
 
@@ -187,16 +192,49 @@ def pair(new: list[dict[str, Any]], base: list[dict[str, Any]]) -> tuple[list[tu
     return pairs, missing
 
 
-def _value(r: dict[str, Any], metric: str, bucket: str) -> float | None:
-    kind, key = CHECKABLE[metric]
-    v = ((r.get("metrics") or {}).get(kind) or {}).get(key)
-    v = v.get(bucket) if isinstance(v, dict) else None
-    return float(v) if isinstance(v, (int, float)) and math.isfinite(v) else None
+def _compare_metric(ident: tuple[str, str, str], spec: MetricSpec, n: dict[str, Any], b: dict[str, Any],
+                    buckets: Sequence[str], tolerance: Tolerance) -> list[Comparison]:
+    """The comparisons of one metric of one pair (new ``n``, baseline ``b``)."""
+    out: list[Comparison] = []
+    checked: set[str] = set()
+    for bucket in ([TEMPORAL_BUCKET] if spec.aggregation == "temporal" else buckets):
+        use, note = bucket, ""
+        bv = spec.value(b, bucket) if spec.aggregation != "temporal" else spec.value(b)
+        if bv is None and bucket == "mean" and spec.block(b) is not None:
+            why = undefined_reason(spec.block(b) or {}, spec.counts(b))
+            use, note = "instance_mean", f"baseline mean undefined ({why}): compared the instance mean; "
+            bv = spec.value(b, use)
+        if use in checked:
+            continue
+        checked.add(use)
+        if bv is None:
+            out.append(Comparison(*ident, spec.check_name, use, None, _new_value(spec, n, use), 0.0, True,
+                                  "n/a: " + ("empty in the baseline" if spec.aggregation != "temporal" else
+                                             "no value in the baseline")))
+            continue
+        allowed = tolerance.allowed(bv)
+        nv = _new_value(spec, n, use)
+        if nv is None:
+            why = undefined_reason(spec.block(n) or {}, spec.counts(n)) if use == "mean" else None
+            out.append(Comparison(*ident, spec.check_name, use, bv, None, allowed, False,
+                                  note + "no value in the new results" + (f" ({why})" if why else "")))
+            continue
+        drop = (nv - bv) if spec.lower_better else (bv - nv)
+        ok = drop <= allowed + EPS
+        out.append(Comparison(*ident, spec.check_name, use, bv, nv, allowed, ok,
+                              note + ("" if ok else f"dropped by {drop:.4g} > allowed {allowed:.4g}")))
+    return out
+
+
+def _new_value(spec: MetricSpec, results: dict[str, Any], bucket: str) -> float | None:
+    return spec.value(results) if spec.aggregation == "temporal" else spec.value(results, bucket)
 
 
 def compare(new: list[dict[str, Any]], base: list[dict[str, Any]], tolerance: Tolerance,
-            metrics: Sequence[str] = DEFAULT_METRICS, buckets: Sequence[str] = BUCKETS) -> list[Comparison]:
+            metrics: Sequence[str] | None = None, buckets: Sequence[str] = BUCKETS) -> list[Comparison]:
+    """Every check of the new results against the baseline (metrics default: the registry's check defaults)."""
     pairs, missing = pair(new, base)
+    specs = [get_metric(m) for m in (metrics or default_check_names())]
     out: list[Comparison] = []
     for b in missing:
         s = b["suite"]
@@ -204,21 +242,8 @@ def compare(new: list[dict[str, Any]], base: list[dict[str, Any]], tolerance: To
                               "results", "-", None, None, 0.0, False, "missing from the new results"))
     for n, b in pairs:
         ident = (str(b["suite"].get("name")), str(n["adapter"].get("spec")), str(b["suite"].get("resolution")))
-        for metric in metrics:
-            kind, key = CHECKABLE[metric]
-            lower_better = METRICS[key].lower_better
-            for bucket in buckets:
-                bv, nv = _value(b, metric, bucket), _value(n, metric, bucket)
-                if bv is None:
-                    continue  # an empty bucket in the baseline: nothing to hold the new results to
-                allowed = tolerance.allowed(bv)
-                if nv is None:
-                    out.append(Comparison(*ident, metric, bucket, bv, None, allowed, False, "no value in the new results"))
-                    continue
-                drop = (nv - bv) if lower_better else (bv - nv)
-                ok = drop <= allowed + EPS
-                out.append(Comparison(*ident, metric, bucket, bv, nv, allowed, ok,
-                                      "" if ok else f"dropped by {drop:.4g} > allowed {allowed:.4g}"))
+        for spec in specs:
+            out += _compare_metric(ident, spec, n, b, buckets, tolerance)
         bf, nf = _failures(b), _failures(n)
         out.append(Comparison(*ident, "failed_images", "-", float(bf), float(nf), 0.0, nf <= bf,
                               "" if nf <= bf else f"{nf - bf} more image(s) failed"))
@@ -244,23 +269,30 @@ def markdown_report(comparisons: Sequence[Comparison], tolerance: Tolerance) -> 
     lines = ["| run | metric | bucket | baseline | new | delta | allowed drop | status |",
              "|---|---|---|---:|---:|---:|---:|---|"]
     for c in comparisons:
-        status = "ok" if c.ok else f"**FAIL** {c.reason}"
+        status = (c.reason if c.reason.startswith("n/a") else "ok" + (f" ({c.reason.rstrip('; ')})" if c.reason else "")
+                  ) if c.ok else f"**FAIL** {c.reason}"
         fmt = _count if c.metric == "failed_images" else _num
+        allowed = "-" if c.reason.startswith("n/a") else fmt(c.allowed)
         lines.append(f"| {c.group} | {c.metric} | {c.bucket} | {fmt(c.baseline)} | {fmt(c.new)} | "
-                     f"{fmt(c.delta, signed=True)} | {fmt(c.allowed)} | {status} |")
-    verdict = (f"**FAIL**: {len(failed)} of {len(comparisons)} checks dropped beyond the tolerance ({tolerance})"
-               if failed else f"**PASS**: {len(comparisons)} checks within the tolerance ({tolerance})")
+                     f"{fmt(c.delta, signed=True)} | {allowed} | {status} |")
+    skipped = sum(c.ok and c.reason.startswith("n/a") for c in comparisons)
+    extra = f" ({skipped} not applicable: no value in the baseline)" if skipped else ""
+    verdict = (f"**FAIL**: {len(failed)} of {len(comparisons)} checks dropped beyond the tolerance ({tolerance}){extra}"
+               if failed else f"**PASS**: {len(comparisons)} checks within the tolerance ({tolerance}){extra}")
     return "\n".join(lines + ["", verdict])
 
 
 def junit_xml(comparisons: Sequence[Comparison], tolerance: Tolerance) -> str:
     failed = sum(not c.ok for c in comparisons)
+    skipped = sum(c.ok and c.reason.startswith("n/a") for c in comparisons)
     suite = ET.Element("testsuite", name="tfbench.check", tests=str(len(comparisons)), failures=str(failed),
-                       errors="0", skipped="0")
+                       errors="0", skipped=str(skipped))
     props = ET.SubElement(suite, "properties")
     ET.SubElement(props, "property", name="max_drop", value=str(tolerance))
     for c in comparisons:
         case = ET.SubElement(suite, "testcase", classname=c.group, name=f"{c.metric}[{c.bucket}]", time="0")
+        if c.ok and c.reason.startswith("n/a"):
+            ET.SubElement(case, "skipped", message=c.reason)
         if not c.ok:
             f = ET.SubElement(case, "failure", message=c.reason, type="regression")
             f.text = f"baseline {_num(c.baseline)}, new {_num(c.new)}, allowed drop {_num(c.allowed)}"

@@ -30,11 +30,19 @@ def crop_quad(image: np.ndarray, polygon: Sequence[Sequence[float]]) -> np.ndarr
 
 
 def crop_word(image: np.ndarray, box: Sequence[float], polygon: Sequence[Sequence[float]] | None = None) -> np.ndarray:
+    """The crop a word is read from, as TokBench cuts it (doctr ``crop_bboxes_from_image``).
+
+    A 4-point polygon (clockwise from top-left) is rectified to an upright rectangle, unless it is
+    axis-aligned (then it is just its box); a polygon of any other length (3 or 5+ points: curved
+    Total-Text / CTW1500 words) is cut as its axis-aligned bounding box; no polygon: the box.
+    """
     if polygon is not None:
         pts = np.asarray(polygon, dtype=np.float64)
         x0, y0 = pts.min(axis=0)
         x1, y1 = pts.max(axis=0)
-        # an axis-aligned polygon is just a box: avoid resampling it
+        if len(pts) != 4:
+            return crop_box(image, (x0, y0, x1, y1))
+        # an axis-aligned quadrilateral is just a box: avoid resampling it
         if np.allclose(sorted(pts[:, 0]), [x0, x0, x1, x1]) and np.allclose(sorted(pts[:, 1]), [y0, y0, y1, y1]):
             return crop_box(image, (x0, y0, x1, y1))
         return crop_quad(image, polygon)

@@ -6,14 +6,27 @@ Format (JSON, ``schema: "tfbench.suite/1"``)::
      "license": "...", "citation": "...", "description": "...",
      "resolutions": ["256", "512", "1024", "native"],
      "buckets": {"text": {"256": [e0, e1, e2, e3], ...}, "face": {...}},   # optional overrides
+     "curation": {"text": {"backend": "rapidocr", "version": "...", "words": N, "unreadable": K},
+                  "face": {"detector": "...", "faces": N, "without_landmarks": K}},   # written by the importers
      "images": [{"id": "...", "file": "relative/path.png", "width": W, "height": H, "sha256": "...",
                  "subset": "...",
-                 "words": [{"text": "Hello", "box": [x0, y0, x1, y1]} | {"text": ..., "polygon": [[x, y] x4]}],
+                 "words": [{"text": "Hello", "box": [x0, y0, x1, y1]} | {"text": ..., "polygon": [[x, y] x n]},
+                           ... "unreadable": true, "reading": "He1lo"],       # curation mark (optional)
                  "faces": [{"box": [x0, y0, x1, y1], "landmarks": [[x, y] x5], "identity": "...",
-                            "groups": {"age": "..."}}]}]}
+                            "groups": {"age": "..."}},
+                           {"box": [...], "excluded": "no landmarks: ..."}]}]}   # kept, marked, never scored
 
-``ratio`` may be given per word/face (TokBench ships its own); otherwise it is computed with the
-TokBench definitions in :mod:`tfbench.buckets`. Image paths are relative to the data root.
+``polygon``: n >= 3 points (flat ``[x0, y0, x1, y1, ...]`` or pairs). A 4-point polygon is read
+rectified (clockwise from top-left), any other polygon (curved Total-Text / CTW1500 words) as its
+axis-aligned bounding box, as TokBench cuts them (:func:`tfbench.crops.crop_word`).
+
+Curation (:mod:`tfbench.datasets.curation`): a word marked ``unreadable`` is one the curating OCR
+(``curation.text``) does not read exactly on the original; ``reading`` is what it read. It stays in
+the suite and is not scored unless a run asks for it (``tfbench run --keep-unreadable``). A face with
+``excluded`` (a reason; landmarks are then optional) is kept in the manifest and never scored: F-Sim
+needs its 5 landmarks. ``ratio`` may be given per word/face (TokBench ships its own); otherwise it
+is computed with the TokBench definitions in :mod:`tfbench.buckets`. Image paths are relative to the
+data root.
 """
 from __future__ import annotations
 
@@ -37,7 +50,9 @@ class Word:
     text: str
     box: tuple[float, float, float, float]  # axis-aligned bounds (of the polygon when there is one)
     ratio: float
-    polygon: tuple[tuple[float, float], ...] | None = None
+    polygon: tuple[tuple[float, float], ...] | None = None  # n >= 3 points
+    unreadable: bool = False  # the curating OCR does not read it exactly on the original
+    reading: str | None = None  # what the curating OCR read there (for unreadable words)
 
 
 @dataclass(frozen=True)
@@ -50,6 +65,15 @@ class Face:
 
 
 @dataclass(frozen=True)
+class ExcludedFace:
+    """A labelled face that cannot be scored (no 5-point landmarks were found): kept, counted, not scored."""
+
+    box: tuple[float, float, float, float]
+    ratio: float
+    reason: str
+
+
+@dataclass(frozen=True)
 class ImageRecord:
     id: str
     file: str
@@ -59,6 +83,7 @@ class ImageRecord:
     faces: tuple[Face, ...] = ()
     sha256: str | None = None
     subset: str = ""
+    excluded_faces: tuple[ExcludedFace, ...] = ()
 
 
 @dataclass
@@ -75,6 +100,7 @@ class Suite:
     citation: str = ""
     description: str = ""
     source: Path | None = None
+    curation: dict[str, Any] | None = None  # the manifest's `curation` section (None: not curated)
 
     def path_of(self, record: ImageRecord) -> Path:
         return self.root / record.file
@@ -90,7 +116,10 @@ class Suite:
     def summary(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version, "modality": self.modality,
                 "images": len(self.images), "words": sum(len(r.words) for r in self.images),
-                "faces": sum(len(r.faces) for r in self.images), "resolutions": self.resolutions,
+                "faces": sum(len(r.faces) for r in self.images),
+                "unreadable_words": sum(w.unreadable for r in self.images for w in r.words),
+                "faces_without_landmarks": sum(len(r.excluded_faces) for r in self.images),
+                "resolutions": self.resolutions,
                 "license": self.license, "description": self.description}
 
 
@@ -138,6 +167,20 @@ def _points(ctx: _Ctx, where: str, value: Any, n: int) -> np.ndarray:
     return np.array([_number_list(ctx, f"{where}[{i}]", p, 2) for i, p in enumerate(value)], dtype=np.float64)
 
 
+MIN_POLYGON_POINTS = 3
+
+
+def parse_polygon(ctx: _Ctx, where: str, value: Any) -> np.ndarray:
+    """A polygon of n >= 3 points, flat ``[x0, y0, x1, y1, ...]`` or ``[[x, y], ...]`` -> (n, 2) array."""
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, (int, float)) for v in value):
+        if len(value) % 2:
+            raise ctx.fail(where, f"expected x, y pairs, got an odd count of {len(value)} numbers")
+        value = [value[i:i + 2] for i in range(0, len(value), 2)]
+    if not isinstance(value, (list, tuple)) or len(value) < MIN_POLYGON_POINTS:
+        raise ctx.fail(where, f"expected a polygon of at least {MIN_POLYGON_POINTS} [x, y] points, got {value!r:.80}")
+    return np.array([_number_list(ctx, f"{where}[{i}]", p, 2) for i, p in enumerate(value)], dtype=np.float64)
+
+
 def _check_box(ctx: _Ctx, where: str, box: list[float], width: int, height: int, tol: float = 1.0) -> None:
     x0, y0, x1, y1 = box
     if x1 <= x0 or y1 <= y0:
@@ -146,7 +189,8 @@ def _check_box(ctx: _Ctx, where: str, box: list[float], width: int, height: int,
         raise ctx.fail(where, f"box {box} lies outside the {width}x{height} image")
 
 
-def _word(ctx: _Ctx, where: str, raw: Any, width: int, height: int) -> Word:
+def parse_word(ctx: _Ctx, where: str, raw: Any, width: int, height: int) -> Word:
+    """One word of a manifest (``text`` + ``box`` or ``polygon``, optional ``ratio`` and curation mark)."""
     if not isinstance(raw, dict):
         raise ctx.fail(where, "expected an object with `text` and `box` or `polygon`")
     text = raw.get("text")
@@ -154,25 +198,34 @@ def _word(ctx: _Ctx, where: str, raw: Any, width: int, height: int) -> Word:
         raise ctx.fail(f"{where}.text", "empty or missing transcription")
     polygon = None
     if raw.get("polygon") is not None:
-        pts = _points(ctx, f"{where}.polygon", raw["polygon"], 4)
+        pts = parse_polygon(ctx, f"{where}.polygon", raw["polygon"])
         polygon = tuple(map(tuple, pts.tolist()))
         box = [float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max())]
     elif raw.get("box", raw.get("bbox")) is not None:
         box = _number_list(ctx, f"{where}.box", raw.get("box", raw.get("bbox")), 4)
     else:
-        raise ctx.fail(where, "needs `box` [x0, y0, x1, y1] or `polygon` [[x, y] x4]")
+        raise ctx.fail(where, "needs `box` [x0, y0, x1, y1] or `polygon` [[x, y] x n, n >= 3]")
     _check_box(ctx, f"{where}.box", box, width, height)
     ratio = raw.get("ratio")
     if ratio is None:
         ratio = text_ratio(box[2] - box[0], box[3] - box[1], len(text), width)
     elif isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not _finite(ratio) or not ratio > 0:
         raise ctx.fail(f"{where}.ratio", f"expected a positive number, got {ratio!r}")
-    return Word(text=text, box=tuple(box), ratio=float(ratio), polygon=polygon)
+    unreadable = raw.get("unreadable", False)
+    if not isinstance(unreadable, bool):
+        raise ctx.fail(f"{where}.unreadable", f"expected true or false, got {unreadable!r}")
+    reading = raw.get("reading")
+    if reading is not None and not isinstance(reading, str):
+        raise ctx.fail(f"{where}.reading", f"expected the OCR's reading as text, got {reading!r:.40}")
+    return Word(text=text, box=tuple(box), ratio=float(ratio), polygon=polygon, unreadable=unreadable, reading=reading)
 
 
-def _face(ctx: _Ctx, where: str, raw: Any, width: int, height: int) -> Face:
+def parse_face(ctx: _Ctx, where: str, raw: Any, width: int, height: int) -> Face | ExcludedFace:
+    """One face of a manifest: a scorable :class:`Face`, or an :class:`ExcludedFace` when it is marked ``excluded``."""
     if not isinstance(raw, dict):
         raise ctx.fail(where, "expected an object with `box` and `landmarks`")
+    if raw.get("excluded") is not None:
+        return _excluded_face(ctx, where, raw, width, height)
     if raw.get("landmarks", raw.get("kps")) is None:
         raise ctx.fail(f"{where}.landmarks", "missing 5-point landmarks (import the data with "
                                              "`tfbench data import folder`, which detects them once)")
@@ -196,6 +249,27 @@ def _face(ctx: _Ctx, where: str, raw: Any, width: int, height: int) -> Face:
                 groups={str(k): str(v) for k, v in groups.items()})
 
 
+def _excluded_face(ctx: _Ctx, where: str, raw: dict, width: int, height: int) -> ExcludedFace:
+    reason = raw["excluded"]
+    if not isinstance(reason, str) or not reason.strip():
+        raise ctx.fail(f"{where}.excluded", f"expected the reason the face is not scored, got {reason!r:.40}")
+    if raw.get("box", raw.get("bbox")) is None:
+        raise ctx.fail(f"{where}.box", "an excluded face needs its box [x0, y0, x1, y1]")
+    box = _number_list(ctx, f"{where}.box", raw.get("box", raw.get("bbox")), 4)
+    _check_box(ctx, f"{where}.box", box, width, height)
+    ratio = raw.get("ratio")
+    if ratio is None:
+        ratio = face_ratio(box[2] - box[0], box[3] - box[1], width)
+    elif isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not _finite(ratio) or not ratio > 0:
+        raise ctx.fail(f"{where}.ratio", f"expected a positive number, got {ratio!r}")
+    return ExcludedFace(box=tuple(box), ratio=float(ratio), reason=reason)
+
+
+def split_faces(faces: list[Face | ExcludedFace]) -> tuple[tuple[Face, ...], tuple[ExcludedFace, ...]]:
+    """(scorable faces, excluded faces), each in manifest order."""
+    return (tuple(f for f in faces if isinstance(f, Face)), tuple(f for f in faces if isinstance(f, ExcludedFace)))
+
+
 def _image(ctx: _Ctx, i: int, raw: Any) -> ImageRecord:
     where = f"images[{i}]"
     if not isinstance(raw, dict):
@@ -210,13 +284,14 @@ def _image(ctx: _Ctx, i: int, raw: Any) -> ImageRecord:
         if isinstance(v, bool) or not isinstance(v, int) or not 0 < v <= MAX_SIDE:
             raise ctx.fail(f"{where}.{key}", f"expected a positive integer up to {MAX_SIDE}, got {v!r:.40}")
     w, h = raw["width"], raw["height"]
-    words = tuple(_word(ctx, f"{where}.words[{j}]", x, w, h) for j, x in enumerate(_list(ctx, f"{where}.words", raw.get("words"))))
-    faces = tuple(_face(ctx, f"{where}.faces[{j}]", x, w, h) for j, x in enumerate(_list(ctx, f"{where}.faces", raw.get("faces"))))
+    words = tuple(parse_word(ctx, f"{where}.words[{j}]", x, w, h) for j, x in enumerate(_list(ctx, f"{where}.words", raw.get("words"))))
+    faces, excluded = split_faces([parse_face(ctx, f"{where}.faces[{j}]", x, w, h)
+                                   for j, x in enumerate(_list(ctx, f"{where}.faces", raw.get("faces")))])
     sha = raw.get("sha256")
     if sha is not None and (not isinstance(sha, str) or len(sha) != 64):
         raise ctx.fail(f"{where}.sha256", f"expected 64 hex characters, got {sha!r}")
     return ImageRecord(id=str(raw.get("id") or file), file=file, width=w, height=h, words=words, faces=faces,
-                       sha256=sha, subset=str(raw.get("subset") or ""))
+                       sha256=sha, subset=str(raw.get("subset") or ""), excluded_faces=excluded)
 
 
 def _edges(ctx: _Ctx, raw: Any, default: dict[str, tuple[float, ...]], kind: str) -> dict[str, tuple[float, ...]]:
@@ -271,8 +346,21 @@ def parse_suite(data: Any, root: Path, source: str = "<manifest>") -> Suite:
         text_edges=_edges(ctx, buckets.get("text"), TEXT_EDGES, "text"),
         face_edges=_edges(ctx, buckets.get("face"), FACE_EDGES, "face"),
         license=str(data.get("license", "")), citation=str(data.get("citation", "")),
-        description=str(data.get("description", "")),
+        description=str(data.get("description", "")), curation=parse_curation(ctx, data.get("curation")),
     )
+
+
+def parse_curation(ctx: _Ctx, raw: Any) -> dict[str, Any] | None:
+    """The manifest's ``curation`` section: which OCR backend (name, version) marked its words."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ctx.fail("curation", "expected {\"text\": {\"backend\", \"version\"}, \"face\": {...}}")
+    text = raw.get("text")
+    if text is not None and not (isinstance(text, dict) and isinstance(text.get("backend"), str)
+                                 and isinstance(text.get("version"), str)):
+        raise ctx.fail("curation.text", f"expected {{\"backend\": name, \"version\": text}}, got {text!r:.80}")
+    return raw
 
 
 def load_suite_file(path: Path, data_root: Path | None = None) -> Suite:

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from tfbench.budget import StageTimer, peak_rss_mb
+from tfbench.budget import StageTimer, resumed_budget, session_budget
 from tfbench.buckets import bucket_of
 from tfbench.crops import crop_box, crop_word
 from tfbench.errors import AdapterError, ImageLoadError, ResultsError, TfbenchError
@@ -109,9 +109,10 @@ def _counted(ratio: float, edges: tuple[float, ...], score_all: bool) -> bool:
 
 def score_image(record: ImageRecord, original: np.ndarray, recon: np.ndarray, scorers: Scorers,
                 text_edges: tuple[float, ...], face_edges: tuple[float, ...], timer: StageTimer,
-                score_all: bool = False) -> tuple[list[dict], list[dict]]:
+                score_all: bool = False, keep_unreadable: bool = False) -> tuple[list[dict], list[dict]]:
     """Per-instance scores of one reconstructed image (both uint8 RGB at the original size)."""
-    words = score_words(record, original, recon, scorers.text, scorers.fidelity, text_edges, timer, score_all)
+    words = score_words(record, original, recon, scorers.text, scorers.fidelity, text_edges, timer, score_all,
+                        keep_unreadable)
     faces = score_faces(record, original, recon, scorers.face, scorers.fidelity, face_edges, timer, score_all,
                         lambda: scorers.original_embeddings(record, original))
     return words, faces
@@ -119,17 +120,27 @@ def score_image(record: ImageRecord, original: np.ndarray, recon: np.ndarray, sc
 
 def score_words(record: ImageRecord, original: np.ndarray, recon: np.ndarray, text: TextScorer,
                 fidelity: CropFidelity, text_edges: tuple[float, ...], timer: StageTimer,
-                score_all: bool = False) -> list[dict]:
-    """Text half of :func:`score_image`: OCR and crop fidelity of every counted word."""
+                score_all: bool = False, keep_unreadable: bool = False) -> list[dict]:
+    """Text half of :func:`score_image`: OCR and crop fidelity of every counted word.
+
+    Words the suite's curation marked unreadable on the original are not scored (``excluded``)
+    unless ``keep_unreadable``.
+    """
     words: list[dict] = []
-    todo = [i for i, w in enumerate(record.words) if _counted(w.ratio, text_edges, score_all)]
+    todo = [i for i, w in enumerate(record.words)
+            if (keep_unreadable or not w.unreadable) and _counted(w.ratio, text_edges, score_all)]
     crops = [crop_word(recon, record.words[i].box, record.words[i].polygon) for i in todo]
     with timer.stage("ocr"):
         text_scores = text.score(crops, [record.words[i].text for i in todo])
     scored = dict(zip(todo, text_scores))
     for i, w in enumerate(record.words):
         item: dict[str, Any] = {"i": i, "gt": w.text, "ratio": round(w.ratio, 6)}
-        if i in scored:
+        if w.unreadable:
+            item["unreadable"] = True
+        if w.unreadable and not keep_unreadable:
+            item["skipped"] = f"unreadable on the original (the curating OCR read {w.reading!r})"
+            item["excluded"] = "unreadable"
+        elif i in scored:
             item.update(scored[i])
             with timer.stage("fidelity"):
                 item.update(fidelity.score(crop_word(original, w.box, w.polygon), crops[todo.index(i)]))
@@ -164,12 +175,14 @@ def score_faces(record: ImageRecord, original: np.ndarray, recon: np.ndarray, fa
             item["groups"] = f.groups
         if i in fsims:
             item["f_sim"] = fsims[i]
-            item["f_kept"] = 1.0 if fsims[i] >= face.backend.threshold else 0.0
+            item.update(face.derived(fsims[i]))  # f_kept and any other registered similarity metric
             with timer.stage("fidelity"):
                 item.update(fidelity.score(crop_box(original, f.box), crop_box(recon, f.box)))
         else:
             item["skipped"] = "below the smallest bucket at this resolution"
         faces.append(item)
+    for ex in record.excluded_faces:  # kept in the manifest, counted, never scored
+        faces.append({"ratio": round(ex.ratio, 6), "skipped": f"not scorable: {ex.reason}", "excluded": "no_landmarks"})
     return faces
 
 
@@ -222,7 +235,7 @@ class RunPlan:
 
 def plan_run(suite: Suite, adapter: Adapter, resolution: str, backends: tuple[str, str], out_root: Path, *,
              on_error: str = "stop", score_all: bool = False, select: Callable[[ImageRecord], bool] | None = None,
-             shard: Shard | None = None) -> RunPlan:
+             shard: Shard | None = None, keep_unreadable: bool = False) -> RunPlan:
     """Check the settings, claim the run folder (run.json) and find the images a rerun still has to do.
 
     ``backends`` are the (text, face) backend names; a ``shard`` runs in its own ``shard-K-of-N`` subfolder.
@@ -238,7 +251,7 @@ def plan_run(suite: Suite, adapter: Adapter, resolution: str, backends: tuple[st
     out = run_dir(out_root, suite.name, adapter.spec, resolution)
     config = {"suite": suite.name, "suite_version": suite.version, "adapter": adapter.spec,
               "resolution": resolution, "text_backend": backends[0],
-              "face_backend": backends[1], "score_all": score_all}
+              "face_backend": backends[1], "score_all": score_all, "keep_unreadable": keep_unreadable}
     if shard is not None:
         out, config["shard"] = out / shard.folder, shard.label
     out.mkdir(parents=True, exist_ok=True)
@@ -246,7 +259,7 @@ def plan_run(suite: Suite, adapter: Adapter, resolution: str, backends: tuple[st
     journal = out / "records.jsonl"
     done = {k for k, r in latest_by_image(read_records(journal, repair=True)).items() if r.get("status") == "ok"}
     selected = [r for r in suite.images if (select is None or select(r)) and (shard is None or shard.contains(r.id))]
-    todo = [r for r in selected if r.id not in done and (r.words or r.faces)]
+    todo = [r for r in selected if r.id not in done and (r.words or r.faces or r.excluded_faces)]
     return RunPlan(out, journal, config, target, text_edges, face_edges, selected, todo, done)
 
 
@@ -261,19 +274,13 @@ def finish_run(plan: RunPlan, suite: Suite, resolution: str, adapter: dict[str, 
         backends=backends,
         records=[latest[k] for k in latest if k in wanted],
         text_edges=plan.text_edges, face_edges=plan.face_edges,
-        budget={"wall_s": round(timer.wall(), 3), "peak_rss_mb": round(peak_rss_mb(), 1), "device": device,
-                "images_evaluated": len(plan.todo), "images_resumed": len(plan.done & wanted),
-                "stages": timer.as_dict(), **model_budget(timer)},
+        budget=resumed_budget(plan.out / "results.json", session_budget(
+            timer, MODEL_STAGES, device=device, images_evaluated=len(plan.todo),
+            images_resumed=len(plan.done & wanted))),
         config=plan.config,
     )
     write_json_atomic(plan.out / "results.json", results)
     return results
-
-
-def model_budget(timer: StageTimer) -> dict[str, float | None]:
-    """Seconds inside the models (adapter, OCR, face) and wall / that: 1.0 would be zero pipeline overhead."""
-    model = sum(timer.seconds.get(k, 0.0) for k in MODEL_STAGES)
-    return {"model_s": round(model, 3), "overhead": round(timer.wall() / model, 3) if model > 0 else None}
 
 
 def batch_size_for(adapter: Adapter, batch_size: int | None, target: int | None) -> int:
@@ -287,16 +294,19 @@ def batch_size_for(adapter: Adapter, batch_size: int | None, target: int | None)
 def evaluate(suite: Suite, adapter: Adapter, resolution: str, scorers: Scorers, out_root: Path, *,
              on_error: str = "stop", batch_size: int | None = None, progress: bool = False,
              score_all: bool = False, select: Callable[[ImageRecord], bool] | None = None,
-             device: str = "cpu", keep_crops: bool = False, shard: Shard | None = None) -> dict[str, Any]:
+             device: str = "cpu", keep_crops: bool = False, shard: Shard | None = None,
+             keep_unreadable: bool = False) -> dict[str, Any]:
     """Evaluate one adapter at one resolution; records are appended as computed, a rerun resumes.
 
     Returns the results dict that is also written to ``run_dir/results.json``. With ``keep_crops`` the
     original and reconstructed crop of every scored instance is saved under ``run_dir/crops/`` (PNG)
     and each record item names its crop prefix in ``crop``. A ``shard`` evaluates only its images, in
-    ``run_dir/shard-K-of-N/`` (combine shards with ``tfbench merge``).
+    ``run_dir/shard-K-of-N/`` (combine shards with ``tfbench merge``). Words the suite's curation
+    marked unreadable are not scored unless ``keep_unreadable``.
     """
     plan = plan_run(suite, adapter, resolution, (scorers.text.backend.name, scorers.face.backend.name), out_root,
-                    on_error=on_error, score_all=score_all, select=select, shard=shard)
+                    on_error=on_error, score_all=score_all, select=select, shard=shard,
+                    keep_unreadable=keep_unreadable)
     out, journal, target, todo = plan.out, plan.journal, plan.target, plan.todo
     text_edges, face_edges = plan.text_edges, plan.face_edges
     size = batch_size_for(adapter, batch_size, target)
@@ -322,12 +332,12 @@ def evaluate(suite: Suite, adapter: Adapter, resolution: str, scorers: Scorers, 
                 writer.append(_error_record(item.record, "load", item.error))
             if good:
                 _run_batch(good, adapter, scorers, writer, timer, text_edges, face_edges, on_error, score_all, journal,
-                           out / "crops" if keep_crops else None, unit if len(good) == len(loaded) else None)
+                           out / "crops" if keep_crops else None, unit if len(good) == len(loaded) else None,
+                           keep_unreadable)
             bar.update(len(loaded))
     bar.close()
     with timer.stage("write"):
         results = finish_run(plan, suite, resolution, adapter.describe(), scorers.backends(), timer, device)
-    results["budget"]["stages"] = timer.as_dict()
     results["_path"] = str(out / "results.json")
     return results
 
@@ -359,7 +369,7 @@ def reconstruct(items: list[Loaded], adapter: Adapter, timer: StageTimer,
         with timer.stage("reconstruct"):
             latent = adapter.encode(batch)
             compression = [c.to_dict() if c is not None else None for c in adapter.compression(latent, batch.shape)]
-            recon = check_reconstruction(adapter.spec, batch, adapter.decode(latent))
+            recon = check_reconstruction(adapter.spec, batch, adapter.decode(latent), adapter.info.value_range)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # an adapter may fail in any way (OOM included): report it per image
@@ -371,7 +381,8 @@ def reconstruct(items: list[Loaded], adapter: Adapter, timer: StageTimer,
 
 def _run_batch(items: list[Loaded], adapter: Adapter, scorers: Scorers, writer: RecordWriter, timer: StageTimer,
                text_edges: tuple[float, ...], face_edges: tuple[float, ...], on_error: str, score_all: bool,
-               journal: Path, crops_dir: Path | None = None, batch: np.ndarray | None = None) -> None:
+               journal: Path, crops_dir: Path | None = None, batch: np.ndarray | None = None,
+               keep_unreadable: bool = False) -> None:
     try:
         recons, compression = reconstruct(items, adapter, timer, batch)
     except AdapterError as exc:
@@ -383,7 +394,8 @@ def _run_batch(items: list[Loaded], adapter: Adapter, scorers: Scorers, writer: 
             writer.append(_error_record(it.record, "adapter", str(exc)))
         return
     for it, rec_img, comp in zip(items, recons, compression):
-        words, faces = score_image(it.record, it.image, rec_img, scorers, text_edges, face_edges, timer, score_all)  # type: ignore[arg-type]
+        words, faces = score_image(it.record, it.image, rec_img, scorers, text_edges, face_edges, timer,  # type: ignore[arg-type]
+                                   score_all, keep_unreadable)
         with timer.stage("write"):
             if crops_dir is not None:
                 save_crops(crops_dir, it.record, it.image, rec_img, words, faces)  # type: ignore[arg-type]

@@ -69,7 +69,8 @@ def rescore(path: Path, resolution: str, text_edges: tuple[float, ...] | None = 
     for rec in records:
         for kind, edges in (("words", text_edges), ("faces", face_edges)):
             unscored[kind] += sum(1 for x in rec.get(kind, [])
-                                  if x.get("skipped") and bucket_of(x.get("ratio", math.nan), edges) is not None)
+                                  if x.get("skipped") and not x.get("excluded")
+                                  and bucket_of(x.get("ratio", math.nan), edges) is not None)
     suite = old.get("suite") or {"name": config.get("suite"), "version": config.get("suite_version"),
                                  "modality": "image"}
     results = build_results(

@@ -58,8 +58,8 @@ def list_suites() -> list[dict[str, Any]]:
     return rows
 
 
-def _verified(suite: Suite) -> Suite:
-    """Images that carry a sha256 are checked (once per file version: the result is cached)."""
+def _verified(suite: Any) -> Any:
+    """Images (or video clips) that carry a sha256 are checked (once per file version: the result is cached)."""
     from tfbench.datasets.checksums import verify_suite
 
     verify_suite(suite)
@@ -75,7 +75,7 @@ def load_suite(name: str, data_root: str | Path | None = None) -> Suite:
     from tfbench.video_manifest import load_video_suite_file, video_manifest_path
 
     if (video := video_manifest_path(name)) is not None:  # a video suite manifest (tfbench.video-suite/1)
-        return load_video_suite_file(video, data_root)
+        return _verified(load_video_suite_file(video, data_root))
     manifests = _manifest_suites()
     path = Path(name)
     if name in manifests:

@@ -10,8 +10,9 @@ JSON per text set (``ic13.json`` ... ``docvqa.json``) and ``face.json``::
 
 ``compute_all_metrics.py`` pools the instances of every file whose setting ends in ``_<resolution>``
 (or equals it), drops instances outside ``[e0, e3)``, buckets them half-open and prints the mean of
-the bucket means; an empty bucket makes its mean NaN and so the overall mean NaN. This module does
-the same with :mod:`tfbench.buckets` (None stands for NaN) and also reports every set separately.
+the bucket means; an empty bucket makes its mean NaN and so the overall mean NaN. That is the rule of
+:mod:`tfbench.aggregation`, which every tfbench path uses (None stands for NaN): the pooled numbers and
+the per-set breakdown (``subsets``) are aggregated exactly like a ``tfbench run``.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from tfbench.buckets import BUCKETS, FACE_EDGES, TEXT_EDGES
+from tfbench.buckets import FACE_EDGES, TEXT_EDGES
 from tfbench.datasets.checksums import ChecksumCache
 from tfbench.datasets.tokbench import FACE_SET, IMPORTER_VERSION, SUITE_SETS, read_json
 from tfbench.errors import ResultsError, TfbenchError
@@ -73,22 +74,13 @@ def _instances(path: Path, method: str, resolution: str, kind: str) -> tuple[lis
                 if not isinstance(r, dict):
                     raise ResultsError(f"{at}: expected an object")
                 ratio = _number(r.get("ratio"), f"{at}.ratio")
-                if kind == "text":
-                    items.append({"i": k, "gt": r.get("gt"), "pred": r.get("pred"), "ratio": ratio,
-                                  "t_acc": _number(r.get("accuracy"), f"{at}.accuracy", allow_bool=True),
+                if kind == "text":  # only what is aggregated: the readings (gt, pred) stay in the official files
+                    items.append({"ratio": ratio, "t_acc": _number(r.get("accuracy"), f"{at}.accuracy", allow_bool=True),
                                   "t_ned": _number(r.get("ned"), f"{at}.ned")})
                 else:
-                    items.append({"i": k, "ratio": ratio, "f_sim": _number(r.get("similarity"), f"{at}.similarity")})
+                    items.append({"ratio": ratio, "f_sim": _number(r.get("similarity"), f"{at}.similarity")})
             out.append((str(file), items))
     return out, [str(k) for k in keys]
-
-
-def _official_means(block: dict[str, Any]) -> None:
-    """compute_all_metrics.py: np.mean of an empty bucket is NaN, so the mean of bucket means is too."""
-    if any(block["n"].get(b, 0) == 0 for b in BUCKETS):
-        for name, value in block.items():
-            if isinstance(value, dict) and "mean" in value:
-                value["mean"] = None
 
 
 def suite_name(sets: tuple[str, ...]) -> str:
@@ -113,7 +105,7 @@ def import_official(directory: Path, method: str, resolution: str,
     records, files, used = [], {}, {}
     cache = ChecksumCache()
     for s in sets:
-        path = directory / f"{FACE_SET if s == FACE_SET else s}.json"
+        path = directory / f"{s}.json"
         kind = "face" if s == FACE_SET else "text"
         per_file, keys = _instances(path, method, resolution, kind)
         used[s] = keys
@@ -130,8 +122,4 @@ def import_official(directory: Path, method: str, resolution: str,
         budget={}, config={"imported_from": str(directory.resolve()), "method": method, "settings": used,
                            "files_sha256": files, "sets": list(sets)},
     )
-    blocks = [results["metrics"]] + list(results.get("subsets", {}).values())
-    for b in blocks:
-        for kind in ("text", "face"):
-            _official_means(b[kind])
     return results

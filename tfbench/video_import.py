@@ -1,10 +1,12 @@
 """A user's clip -> a video suite manifest, with faces found (or given landmarks) once, at import.
 
-With an annotation file, each annotated frame's words are kept as given and faces without 5-point
-landmarks get them from YuNet, matched to the given box by IoU (a face with no detection is dropped
-and counted). Without one, faces are detected every ``every`` frames and linked into tracks across
-annotated frames by IoU, so temporal stability can be measured. Frames are streamed: only the frames
-being detected on are decoded into memory. The clip is copied beside the manifest.
+With an annotation file, each annotated frame's words are read on the decoded frame by the scoring
+OCR (words it misreads are kept, marked ``unreadable``, not scored by default: see
+:mod:`tfbench.datasets.curation`) and faces without 5-point landmarks get them from YuNet, matched to
+the given box by IoU (a face with no detection is kept, marked ``excluded``, and counted). Without
+one, faces are detected every ``every`` frames and linked into tracks across annotated frames by IoU,
+so temporal stability can be measured. Frames are streamed: only the frame being read is decoded
+into memory. The clip is copied beside the manifest, with its sha256 (verified before every run).
 """
 from __future__ import annotations
 
@@ -14,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from tfbench.buckets import face_ratio
-from tfbench.datasets.common import ImportReport, Where, clip_box
+from tfbench.datasets.common import ImportReport, Where, box_or_polygon, clip_box, finite_numbers, pairs
+from tfbench.datasets.curation import Curator, face_section
 from tfbench.datasets.folder import iou, match_detections
 from tfbench.errors import ManifestError
+from tfbench.images import sha256_of
 from tfbench.records import write_json_atomic
 from tfbench.video_io import iter_frames, probe
 from tfbench.video_manifest import SCHEMA, load_video_suite_file
@@ -50,8 +54,26 @@ def _read_annotations(path: Path, frames: int) -> dict[int, dict[str, Any]]:
         for key in ("words", "faces"):
             if not isinstance(a.get(key) or [], list):
                 raise where.fail(key, "expected a list")
-        out[f] = {"words": list(a.get("words") or []), "faces": [dict(x) for x in a.get("faces") or []]}
+        out[f] = {"words": [_word(where, k, w) for k, w in enumerate(a.get("words") or [])],
+                  "faces": [dict(x) for x in a.get("faces") or []]}
     return out
+
+
+def _word(where: Where, k: int, raw: Any) -> dict[str, Any]:
+    """A word of the annotation file with its geometry as the manifest writes it (``box`` or ``polygon`` pairs)."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("text"), str):
+        raise where.fail(f"words[{k}]", "expected an object with `text` and `box` or `polygon`")
+    item = {key: v for key, v in raw.items() if key not in ("box", "bbox", "polygon")}
+    if raw.get("polygon") is not None:
+        pts = box_or_polygon(where, f"words[{k}].polygon", raw["polygon"])
+        if len(pts) < 6:
+            raise where.fail(f"words[{k}].polygon", f"a polygon needs at least 3 [x, y] points, got {raw['polygon']!r:.80}")
+        item["polygon"] = pairs(pts)
+    elif raw.get("box", raw.get("bbox")) is not None:
+        item["box"] = finite_numbers(where, f"words[{k}].box", raw.get("box", raw.get("bbox")), (4,))
+    else:
+        raise where.fail(f"words[{k}]", "needs `box` [x0, y0, x1, y1] or `polygon` [[x, y] x n, n >= 3]")
+    return item
 
 
 def _link_tracks(frames: dict[int, dict[str, Any]]) -> None:
@@ -73,8 +95,11 @@ def _link_tracks(frames: dict[int, dict[str, Any]]) -> None:
 
 def import_clip(clip: Path, out: Path, annotations: Path | None = None, every: int = 5, min_face: float = 16.0,
                 min_iou: float = 0.3, name: str | None = None, detector: Any | None = None,
-                max_side: int = 1280) -> tuple[Path, ImportReport]:
-    """Write ``out/manifest.json`` (+ a copy of the clip); returns its path and the import report."""
+                max_side: int = 1280, ocr: Any | None = None) -> tuple[Path, ImportReport]:
+    """Write ``out/manifest.json`` (+ a copy of the clip); returns its path and the import report.
+
+    ``ocr``: the TextScorer that curates the annotated words (default: RapidOCR, the scoring backend).
+    """
     clip = Path(clip)
     if not isinstance(every, int) or every < 1:
         raise ManifestError(f"--every must be a positive integer, got {every!r}")
@@ -88,7 +113,12 @@ def import_clip(clip: Path, out: Path, annotations: Path | None = None, every: i
 
         detector = YuNetDetector(max_side=max_side)
     report = ImportReport()
-    for idx, frame in enumerate(iter_frames(clip, 0, max(need) + 1 if need else 0)):
+    curator = Curator(ocr)
+    with_words = {f for f, a in frames.items() if a["words"]}
+    last = max(need | with_words) + 1 if need | with_words else 0
+    for idx, frame in enumerate(iter_frames(clip, 0, last)):
+        if idx in with_words:  # curation: the scoring OCR reads each word on the decoded original
+            curator.mark(frame, frames[idx]["words"])
         if idx not in need:
             continue
         dets = detector.detect(frame)
@@ -108,17 +138,15 @@ def import_clip(clip: Path, out: Path, annotations: Path | None = None, every: i
             continue
         todo = [k for k, x in enumerate(ann["faces"]) if x.get("landmarks", x.get("kps")) is None]
         matches = match_detections([ann["faces"][k]["box"] for k in todo], dets, min_iou)
-        drop = set()
         for k, j in zip(todo, matches):
-            if j is None:
+            if j is None:  # kept, marked, never scored
                 best = max((iou(ann["faces"][k]["box"], d["box"]) for d in dets), default=0.0)
-                report.drop(f"face without landmarks and no detection at IoU >= {min_iou}",
-                            f"frame {idx} face {k} (best IoU {best:.2f})")
-                drop.add(k)
+                ann["faces"][k]["excluded"] = (f"no landmarks: no YuNet detection at IoU >= {min_iou} with this box "
+                                               f"(best IoU {best:.2f} of {len(dets)} detections)")
+                report.exclude_face(f"frame {idx} face {k} (best IoU {best:.2f})")
             else:
                 ann["faces"][k]["landmarks"] = dets[j]["landmarks"].round(2).tolist()
                 report.landmarks_detected += 1
-        ann["faces"] = [x for k, x in enumerate(ann["faces"]) if k not in drop]
     if not annotations:
         _link_tracks(frames)
     for ann in frames.values():
@@ -133,15 +161,19 @@ def import_clip(clip: Path, out: Path, annotations: Path | None = None, every: i
     if not dest.exists() or not dest.samefile(clip):
         shutil.copyfile(clip, dest)
     clip_id = clip.stem
+    report.curation = {"text": curator.section() if curator.words else None,
+                       "face": face_section(report.faces, report.faces_without_landmarks,
+                                            "given, or YuNet detections" + (f" matched by IoU >= {min_iou}" if annotations
+                                                                             else f" every {every} frames"))}
     manifest = {
-        "schema": SCHEMA, "name": name or clip_id, "version": "1", "modality": "video",
+        "schema": SCHEMA, "name": name or clip_id, "version": "2", "modality": "video",
         "description": f"user clip {clip.name}" + ("" if annotations else f", faces detected every {every} frames"),
-        "resolutions": ["256", "480"],
-        "import": {"importer": "tfbench.video_import/1", "source": str(clip), "annotations": str(annotations) if annotations else None,
+        "resolutions": ["256", "480"], "curation": report.curation,
+        "import": {"importer": "tfbench.video_import/2", "source": str(clip), "annotations": str(annotations) if annotations else None,
                    "every": every, "min_face": min_face, "min_iou": min_iou, "detector_max_side": max_side,
                    "report": report.to_dict()},
         "clips": [{"id": clip_id, "file": dest.name, "width": info.width, "height": info.height, "frames": info.frames,
-                   "fps": info.fps or None, "subset": "clip",
+                   "fps": info.fps or None, "subset": "clip", "sha256": sha256_of(dest),
                    "annotations": [{"frame": f, "words": frames[f]["words"], "faces": frames[f]["faces"] or []}
                                    for f in sorted(frames)]}],
     }

@@ -7,11 +7,15 @@ Format (JSON, ``schema: "tfbench.video-suite/1"``)::
      "clips": [{"id": "...", "file": "relative/clip.mp4", "width": W, "height": H, "frames": N,
                 "fps": 25.0, "subset": "...", "sha256": "...",
                 "annotations": [{"frame": 0,                      # 0-based index in decode order
-                                 "words": [{"text", "box" | "polygon", "ratio"?, "track"?}],
-                                 "faces": [{"landmarks", "box"?, "ratio"?, "identity"?, "track"?}]}]}]}
+                                 "words": [{"text", "box" | "polygon", "ratio"?, "track"?, "unreadable"?, "reading"?}],
+                                 "faces": [{"landmarks", "box"?, "ratio"?, "identity"?, "track"?} |
+                                           {"box", "excluded"}]}]}],
+     "curation": {...}}                                   # as in image manifests, optional
 
-Words and faces follow the image manifest (:mod:`tfbench.manifest`); ``track`` links the same word or
-face across frames (used for temporal stability). Each annotated frame becomes an
+Words and faces follow the image manifest (:mod:`tfbench.manifest`: polygons of n >= 3 points,
+curation marks, excluded faces); ``track`` links the same word or face across frames (used for
+temporal stability). ``sha256`` of a clip is verified before a run, as for images
+(:func:`tfbench.datasets.checksums.verify_suite`). Each annotated frame becomes an
 :class:`~tfbench.manifest.ImageRecord` with id ``"<clip>@<frame>"`` so the image scorers apply as-is.
 """
 from __future__ import annotations
@@ -24,7 +28,8 @@ from typing import Any
 
 from tfbench.errors import ManifestError
 from tfbench.jsonfile import read_json
-from tfbench.manifest import ImageRecord, _Ctx, _edges, _face, _word, parse_records
+from tfbench.manifest import (ExcludedFace, ImageRecord, _Ctx, _edges, parse_curation, parse_face, parse_records,
+                              parse_word)
 
 SCHEMA = "tfbench.video-suite/1"
 
@@ -75,6 +80,7 @@ class VideoSuite:
     citation: str = ""
     description: str = ""
     source: Path | None = None
+    curation: dict[str, Any] | None = None  # the manifest's `curation` section (None: not curated)
 
     def path_of(self, clip: VideoClip) -> Path:
         return self.root / clip.file
@@ -139,13 +145,16 @@ def _clip(ctx: _Ctx, i: int, raw: Any) -> VideoClip:
         if frame in anns:
             raise ctx.fail(f"{aw}.frame", f"frame {frame} is annotated twice; merge the two entries")
         words_raw, faces_raw = a.get("words") or [], a.get("faces") or []
-        words = tuple(_word(ctx, f"{aw}.words[{k}]", x, w, h) for k, x in enumerate(words_raw))
-        faces = tuple(_face(ctx, f"{aw}.faces[{k}]", x, w, h) for k, x in enumerate(faces_raw))
-        record = ImageRecord(id=f"{clip_id}@{frame}", file=file, width=w, height=h, words=words, faces=faces,
+        words = tuple(parse_word(ctx, f"{aw}.words[{k}]", x, w, h) for k, x in enumerate(words_raw))
+        parsed = [parse_face(ctx, f"{aw}.faces[{k}]", x, w, h) for k, x in enumerate(faces_raw)]
+        usable = [k for k, f in enumerate(parsed) if not isinstance(f, ExcludedFace)]  # record.faces order
+        record = ImageRecord(id=f"{clip_id}@{frame}", file=file, width=w, height=h, words=words,
+                             faces=tuple(parsed[k] for k in usable),  # type: ignore[misc]
+                             excluded_faces=tuple(f for f in parsed if isinstance(f, ExcludedFace)),
                              subset=str(raw.get("subset") or ""))
         anns[frame] = FrameAnnotation(frame, record,
                                       tuple(_track(ctx, f"{aw}.words[{k}]", x) for k, x in enumerate(words_raw)),
-                                      tuple(_track(ctx, f"{aw}.faces[{k}]", x) for k, x in enumerate(faces_raw)))
+                                      tuple(_track(ctx, f"{aw}.faces[{k}]", faces_raw[k]) for k in usable))
     sha = raw.get("sha256")
     if sha is not None and (not isinstance(sha, str) or len(sha) != 64):
         raise ctx.fail(f"{where}.sha256", f"expected 64 hex characters, got {sha!r}")
@@ -164,7 +173,7 @@ def parse_video_suite(data: Any, root: Path, source: str = "<manifest>") -> Vide
         text_edges=_edges(ctx, buckets.get("text"), VIDEO_TEXT_EDGES, "text"),
         face_edges=_edges(ctx, buckets.get("face"), VIDEO_FACE_EDGES, "face"),
         license=str(data.get("license", "")), citation=str(data.get("citation", "")),
-        description=str(data.get("description", "")),
+        description=str(data.get("description", "")), curation=parse_curation(ctx, data.get("curation")),
     )
 
 

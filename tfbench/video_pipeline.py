@@ -19,9 +19,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tfbench.budget import StageTimer, peak_rss_mb
+from tfbench.budget import StageTimer, resumed_budget, session_budget
 from tfbench.errors import AdapterError, TfbenchError
-from tfbench.pipeline import ON_ERROR, Scorers, _check_config, _progress, run_dir, score_image
+from tfbench.metrics.registry import metrics_for
+from tfbench.pipeline import MODEL_STAGES, ON_ERROR, Scorers, _check_config, _progress, run_dir, score_image
 from tfbench.protocol import Adapter, check_batch, check_reconstruction
 from tfbench.records import RecordWriter, latest_by_image, read_records, write_json_atomic
 from tfbench.resize import to_u8
@@ -61,7 +62,7 @@ def reconstruct_chunk(adapter: Adapter, canvases: np.ndarray) -> tuple[np.ndarra
                 f"{adapter.spec}: decode() returned {shape[1]} frames for a chunk of {padded.shape[1]} frames "
                 f"(frame rule {adapter.info.frame_rule or 'any'}); a video adapter must return as many frames "
                 f"as it was given (trim its own temporal padding)")
-        recon = check_reconstruction(adapter.spec, padded, recon)[0, :t]
+        recon = check_reconstruction(adapter.spec, padded, recon, adapter.info.value_range)[0, :t]
         per_frame = [c.to_dict() | {"frames": int(padded.shape[1])} for c in comp]
         return _frames_to_u8(recon), per_frame
     out, comps = [], []
@@ -71,7 +72,8 @@ def reconstruct_chunk(adapter: Adapter, canvases: np.ndarray) -> tuple[np.ndarra
         check_batch(batch)
         latent = adapter.encode(batch)
         comps += [c.to_dict() | {"frames": 1} for c in adapter.compression(latent, batch.shape)]
-        out.append(_frames_to_u8(check_reconstruction(adapter.spec, batch, adapter.decode(latent))))
+        out.append(_frames_to_u8(check_reconstruction(adapter.spec, batch, adapter.decode(latent),
+                                                       adapter.info.value_range)))
     return np.concatenate(out), comps
 
 
@@ -126,7 +128,7 @@ class _ClipRun:
 
 def _score_chunk(run: _ClipRun, start: int, canvases: np.ndarray, recon: np.ndarray, originals: dict[int, np.ndarray],
                  scorers: Scorers, text_edges: tuple[float, ...], face_edges: tuple[float, ...], timer: StageTimer,
-                 score_all: bool) -> None:
+                 score_all: bool, keep_unreadable: bool = False) -> None:
     p = run.placement
     for k in range(canvases.shape[0]):
         idx = start + k
@@ -137,11 +139,11 @@ def _score_chunk(run: _ClipRun, start: int, canvases: np.ndarray, recon: np.ndar
             continue
         rec_frame = canvas_to_frame(recon[k], p)
         words, faces = score_image(ann.record, originals.pop(idx), rec_frame, scorers, text_edges, face_edges,
-                                   timer, score_all)
+                                   timer, score_all, keep_unreadable)
         for items, tracks in ((words, ann.word_tracks), (faces, ann.face_tracks)):
             for item in items:
                 item["frame"] = idx
-                if item["i"] < len(tracks) and tracks[item["i"]] is not None:
+                if "i" in item and item["i"] < len(tracks) and tracks[item["i"]] is not None:
                     item["track"] = tracks[item["i"]]
         run.words += words
         run.faces += faces
@@ -160,7 +162,7 @@ def _add_compression(run: _ClipRun, comps: list[dict[str, Any]], canvas_pixels: 
 
 def evaluate_clip(suite: VideoSuite, clip: VideoClip, adapter: Adapter, target: int, scorers: Scorers,
                   text_edges: tuple[float, ...], face_edges: tuple[float, ...], timer: StageTimer,
-                  chunk: int, score_all: bool = False) -> dict[str, Any]:
+                  chunk: int, score_all: bool = False, keep_unreadable: bool = False) -> dict[str, Any]:
     """Stream one clip through the adapter and score its annotated frames; returns its record."""
     path = suite.path_of(clip)
     run = _ClipRun(clip, plan_video(clip.width, clip.height, target), {a.frame: a for a in clip.annotations})
@@ -185,7 +187,8 @@ def evaluate_clip(suite: VideoSuite, clip: VideoClip, adapter: Adapter, target: 
             except BaseException as exc:  # any adapter failure (OOM included) becomes one clear error
                 raise AdapterError(f"{adapter.spec}: {type(exc).__name__}: {exc}") from exc
         _add_compression(run, comps, canvas_pixels)
-        _score_chunk(run, start, stack, recon, originals, scorers, text_edges, face_edges, timer, score_all)
+        _score_chunk(run, start, stack, recon, originals, scorers, text_edges, face_edges, timer, score_all,
+                     keep_unreadable)
         start += filled
         filled = 0
 
@@ -272,12 +275,14 @@ def _per_clip(records: list[dict[str, Any]], text_edges: tuple[float, ...], face
         if rec.get("status") != "ok":
             out[rec["image"]] = {"status": "error", "error": rec.get("error")}
             continue
-        m = aggregate_records([rec], text_edges, face_edges)["metrics"]
+        m = aggregate_records([rec], text_edges, face_edges)
+        headline = metrics_for(headline=True, aggregation="bucket_mean")
         out[rec["image"]] = {
             "frames": rec.get("frames"), "annotated_frames": rec.get("annotated_frames"),
             "bits_per_pixel": (rec.get("compression") or {}).get("bits_per_pixel"),
-            "t_acc": m["text"]["t_acc"]["mean"], "t_ned": m["text"]["t_ned"]["mean"], "f_sim": m["face"]["f_sim"]["mean"],
-            "n_words": sum(m["text"]["n"].values()), "n_faces": sum(m["face"]["n"].values()),
+            **{spec.key: spec.value(m) for spec in headline},
+            "instance_mean": {spec.key: spec.value(m, "instance_mean") for spec in headline},
+            "n_words": m["metrics"]["text"]["n_counted"], "n_faces": m["metrics"]["face"]["n_counted"],
             **temporal_summary([rec]),
         }
     return out
@@ -286,8 +291,11 @@ def _per_clip(records: list[dict[str, Any]], text_edges: tuple[float, ...], face
 def evaluate_video(suite: VideoSuite, adapter: Adapter, resolution: str, scorers: Scorers, out_root: Path, *,
                    on_error: str = "stop", progress: bool = False, score_all: bool = False,
                    max_frames: int | None = None, select: Callable[[VideoClip], bool] | None = None,
-                   device: str = "cpu") -> dict[str, Any]:
-    """Evaluate one adapter on a video suite at 256 or 480; one record per clip, a rerun resumes."""
+                   device: str = "cpu", keep_unreadable: bool = False) -> dict[str, Any]:
+    """Evaluate one adapter on a video suite at 256 or 480; one record per clip, a rerun resumes.
+
+    Words the suite's curation marked unreadable on the original are not scored unless ``keep_unreadable``.
+    """
     if on_error not in ON_ERROR:
         raise TfbenchError(f"--on-error must be one of {ON_ERROR}, got {on_error!r}")
     if suite.modality != "video":
@@ -298,7 +306,7 @@ def evaluate_video(suite: VideoSuite, adapter: Adapter, resolution: str, scorers
     out = run_dir(out_root, suite.name, adapter.spec, resolution)
     config = {"suite": suite.name, "suite_version": suite.version, "adapter": adapter.spec, "resolution": resolution,
               "modality": "video", "chunk_frames": chunk, "text_backend": scorers.text.backend.name,
-              "face_backend": scorers.face.backend.name, "score_all": score_all}
+              "face_backend": scorers.face.backend.name, "score_all": score_all, "keep_unreadable": keep_unreadable}
     out.mkdir(parents=True, exist_ok=True)
     _check_config(out / "run.json", config)
     journal = out / "records.jsonl"
@@ -311,7 +319,7 @@ def evaluate_video(suite: VideoSuite, adapter: Adapter, resolution: str, scorers
         for clip in todo:
             try:
                 record = evaluate_clip(suite, clip, adapter, target, scorers, text_edges, face_edges, timer, chunk,
-                                       score_all)
+                                       score_all, keep_unreadable)
             except (VideoLoadError, AdapterError) as exc:
                 stage = "load" if isinstance(exc, VideoLoadError) else "adapter"
                 if on_error == "stop":
@@ -330,8 +338,9 @@ def evaluate_video(suite: VideoSuite, adapter: Adapter, resolution: str, scorers
             adapter={**adapter.describe()},
             suite={"name": suite.name, "version": suite.version, "resolution": resolution, "modality": "video"},
             backends=scorers.backends(), records=records, text_edges=text_edges, face_edges=face_edges,
-            budget={"wall_s": round(timer.wall(), 3), "peak_rss_mb": round(peak_rss_mb(), 1), "device": device,
-                    "clips_evaluated": len(todo), "clips_resumed": len(done & wanted), "stages": timer.as_dict()},
+            budget=resumed_budget(out / "results.json", session_budget(
+                timer, MODEL_STAGES, device=device, clips_evaluated=len(todo), clips_resumed=len(done & wanted)),
+                unit="clips"),
             config=config,
         )
         results["counts"]["clips"] = len(records)

@@ -20,9 +20,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--golden", metavar="FILE", help="golden file made by `tfbench golden` (with --adapter)")
     p.add_argument("--max-drop", default="0.01",
                    help="largest allowed drop: absolute (0.01) or relative to the baseline (2%%) (default: 0.01)")
-    p.add_argument("--metrics", default="t_acc,t_ned,f_sim",
-                   help="comma list of t_acc,t_ned,f_sim,text_psnr,text_ssim,face_psnr,face_ssim (default: t_acc,t_ned,f_sim)")
-    p.add_argument("--buckets", default="all", help="all (small, medium, large, mean), mean, or a comma list (default: all)")
+    p.add_argument("--metrics", default=None,
+                   help="comma list of registered metrics (`tfbench metrics` lists them: t_acc, t_ned, f_sim, f_kept, "
+                        "text_psnr, text_ssim, face_psnr, face_ssim, temporal ones...; default: those the registry "
+                        "marks for checking, t_acc,t_ned,f_sim)")
+    p.add_argument("--buckets", default="all",
+                   help="all (small, medium, large, mean), mean, instance_mean, or a comma list (default: all); "
+                        "a baseline mean left undefined by an empty bucket is checked on its instance_mean")
     p.add_argument("--junit", metavar="FILE", help="also write the checks as JUnit XML")
     p.add_argument("--out", metavar="DIR", help="with --adapter: keep the new run's records here (an empty folder)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for the OCR and face models")

@@ -1,4 +1,4 @@
-"""`tfbench adapters` and `tfbench suites`: what is registered, with declared metadata."""
+"""`tfbench adapters`, `tfbench suites` and `tfbench metrics`: what is registered, with declared metadata."""
 from __future__ import annotations
 
 import argparse
@@ -12,6 +12,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("suites", help="list suites")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=suites)
+    m = sub.add_parser("metrics", help="list registered metrics with range, direction and whether `check` gates them")
+    m.add_argument("--json", action="store_true")
+    m.set_defaults(func=metrics)
 
 
 def adapters(args: argparse.Namespace) -> int:
@@ -49,4 +52,20 @@ def suites(args: argparse.Namespace) -> int:
         return 0
     for r in rows:
         print(f"{r['name']:<20} {r['kind']:<28} {r['target']}")
+    return 0
+
+
+def metrics(args: argparse.Namespace) -> int:
+    from tfbench.metrics.registry import all_metrics
+
+    specs = all_metrics()
+    if args.json:
+        print(json.dumps([{k: v for k, v in vars(m).items() if not callable(v)} for m in specs], indent=2, default=str))
+        return 0
+    print(f"{'name':<16} {'side':<5} {'modality':<8} {'range':<11} {'better':<6} {'check':<5} {'label':<12}  description")
+    for m in specs:
+        lo, hi = m.score_range
+        print(f"{m.name:<16} {m.side:<5} {m.modality:<8} {f'[{lo:g}, {hi:g}]':<11} "
+              f"{'lower' if m.lower_better else 'higher':<6} {'yes' if m.check_default else '':<5} "
+              f"{m.table_label:<12}  {m.description}")
     return 0

@@ -35,6 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=None, help="CPU threads for OCR and face models (default: 2)")
     p.add_argument("--score-all", action="store_true",
                    help="also score instances below the smallest bucket (for rescoring with other edges)")
+    p.add_argument("--keep-unreadable", action="store_true",
+                   help="also score words the suite's curation marked unreadable on the original (default: counted, "
+                        "not scored)")
     p.add_argument("--keep-crops", action="store_true",
                    help="save original and reconstructed PNG crops of every scored instance (for the leaderboard viewer)")
     p.add_argument("--device", default="cpu", help="device for neural adapters that take one (recorded in budget)")
@@ -89,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
 
         return run_video(args, suite, adapters)
     scorers = Scorers.create(args.ocr, args.face, args.threads)
+    suite = curate_for_run(suite, scorers.text)
     results = []
     try:
         for adapter in adapters:
@@ -96,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
                 results.append(evaluate(suite, adapter, res, scorers, Path(args.out), on_error=args.on_error,
                                         batch_size=args.batch_size, progress=not args.no_progress,
                                         score_all=args.score_all, device=args.device, keep_crops=args.keep_crops,
-                                        shard=shard))
+                                        shard=shard, keep_unreadable=args.keep_unreadable))
                 if not args.json:
                     print(f"  {adapter.spec} @ {res}: {results[-1]['_path']}", file=sys.stderr)
     finally:
@@ -106,7 +110,26 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps([{k: v for k, v in r.items() if k != "_path"} for r in results], indent=2))
     else:
         print(text_table(results))
+        print_excluded(results)
     return 0
+
+
+def curate_for_run(suite, text_scorer):
+    """The suite curated for the run's OCR backend (re-curated, cached, when another backend curated it)."""
+    from tfbench.datasets.curation import curate_for_backend
+
+    suite, note = curate_for_backend(suite, text_scorer)
+    if note:
+        print(f"tfbench: {note}", file=sys.stderr)
+    return suite
+
+
+def print_excluded(results: list[dict]) -> None:
+    from tfbench.datasets.curation import excluded_summary
+
+    line = excluded_summary(results)
+    if line:
+        print(line)
 
 
 def _run_ray(args: argparse.Namespace, shard: "Shard | None") -> int:
@@ -121,11 +144,12 @@ def _run_ray(args: argparse.Namespace, shard: "Shard | None") -> int:
                          threads=args.threads, device=args.device)
     results = run_ray(args.suite, args.data_root, args.adapter or DEFAULT_ADAPTERS, _resolutions(args.resolution),
                       Path(args.out), options, on_error=args.on_error, batch_size=args.batch_size,
-                      score_all=args.score_all, shard=shard)
+                      score_all=args.score_all, shard=shard, keep_unreadable=args.keep_unreadable)
     if args.json:
         print(json.dumps([{k: v for k, v in r.items() if k != "_path"} for r in results], indent=2))
     else:
         for r in results:
             print(f"  {r['adapter']['spec']} @ {r['suite']['resolution']}: {r['_path']}", file=sys.stderr)
         print(text_table(results))
+        print_excluded(results)
     return 0

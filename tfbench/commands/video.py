@@ -35,13 +35,17 @@ def run_video(args: argparse.Namespace, suite: Any, adapters: list | None = None
             a.close()
         adapters = [create_adapter(s) for s in DEFAULT_VIDEO_ADAPTERS]
     scorers = Scorers.create(args.ocr, args.face, args.threads)
+    from tfbench.commands.run import curate_for_run, print_excluded
+
+    suite = curate_for_run(suite, scorers.text)
     results = []
     try:
         for adapter in adapters or []:
             for res in resolutions:
                 results.append(evaluate_video(suite, adapter, res, scorers, Path(args.out), on_error=args.on_error,
                                               progress=not args.no_progress, score_all=args.score_all,
-                                              max_frames=getattr(args, "max_frames", None), device=args.device))
+                                              max_frames=getattr(args, "max_frames", None), device=args.device,
+                                              keep_unreadable=getattr(args, "keep_unreadable", False)))
                 if not args.json:
                     print(f"  {adapter.spec} @ {res}: {results[-1]['_path']}", file=sys.stderr)
     finally:
@@ -51,6 +55,7 @@ def run_video(args: argparse.Namespace, suite: Any, adapters: list | None = None
         print(json.dumps([{k: v for k, v in r.items() if k != "_path"} for r in results], indent=2))
     else:
         print(text_table(results))
+        print_excluded(results)
         print(_temporal_lines(results))
     return 0
 

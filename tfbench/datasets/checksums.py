@@ -1,4 +1,4 @@
-"""Image checksums, verified once per file version and cached.
+"""Image and video-clip checksums, verified once per file version and cached.
 
 The cache (``$TFBENCH_CACHE/checksums.json``) maps an absolute path to ``{size, mtime_ns, sha256}``;
 a file whose size and modification time are unchanged is not hashed again. Importers fill the cache
@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
+
 from tfbench.cache import cache_dir
 from tfbench.errors import ManifestError
 from tfbench.images import sha256_of
-from tfbench.manifest import Suite
 from tfbench.records import write_json_atomic
 
 
@@ -61,27 +62,28 @@ class ChecksumCache:
         self._dirty = False
 
 
-def verify_suite(suite: Suite, cache: ChecksumCache | None = None) -> int:
-    """Check every image that carries a ``sha256``; returns how many were checked.
+def verify_suite(suite: Any, cache: ChecksumCache | None = None) -> int:
+    """Check every image (image suite) or clip (video suite) that carries a ``sha256``; returns how many.
 
     A missing file or a different checksum raises one :class:`ManifestError` naming the manifest,
-    the record and the field.
+    the record, the file and what to do.
     """
     own = cache is None
     cache = cache or ChecksumCache()
     source = str(suite.source) if suite.source else suite.name
+    key, what = ("clips", "video") if hasattr(suite, "clips") else ("images", "image")
     checked = 0
     try:
-        for i, rec in enumerate(suite.images):
+        for i, rec in enumerate(getattr(suite, key)):
             if not rec.sha256:
                 continue
             path = suite.path_of(rec)
             if not path.is_file():
-                raise ManifestError(f"{source}: images[{i}] ({rec.id}).file: image not found: {path} "
+                raise ManifestError(f"{source}: {key}[{i}] ({rec.id}).file: {what} not found: {path} "
                                     f"(data root {suite.root}; pass --data-root or set TFBENCH_DATA_ROOT)")
             digest = cache.sha256(path)
             if digest != rec.sha256.lower():
-                raise ManifestError(f"{source}: images[{i}] ({rec.id}).sha256: {path} has sha256 {digest[:16]}... but "
+                raise ManifestError(f"{source}: {key}[{i}] ({rec.id}).sha256: {path} has sha256 {digest[:16]}... but "
                                     f"the manifest says {rec.sha256[:16]}...; the file changed or is corrupt: "
                                     f"restore or re-download it, or re-import the data to accept the new file")
             checked += 1

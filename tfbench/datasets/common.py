@@ -22,6 +22,8 @@ class ImportReport:
     faces: int = 0
     clipped: int = 0  # boxes that overshot the image and were clipped to it
     landmarks_detected: int = 0  # faces whose 5 landmarks came from the detector at import
+    faces_without_landmarks: int = 0  # labelled faces the detector did not find: kept, marked `excluded`, not scored
+    curation: dict[str, Any] = field(default_factory=dict)  # the manifest's `curation` section
     dropped: dict[str, int] = field(default_factory=dict)  # reason -> count
     examples: list[str] = field(default_factory=list)  # first few dropped/changed items, for the user
     per_subset: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -42,8 +44,18 @@ class ImportReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"images": self.images, "words": self.words, "faces": self.faces, "clipped": self.clipped,
-                "landmarks_detected": self.landmarks_detected,
+                "landmarks_detected": self.landmarks_detected, "faces_without_landmarks": self.faces_without_landmarks,
+                "unreadable_words": self.unreadable_words,
                 "dropped": dict(self.dropped), "examples": list(self.examples), "per_subset": self.per_subset}
+
+    def exclude_face(self, where: str) -> None:
+        self.faces_without_landmarks += 1
+        if len(self.examples) < 20:
+            self.examples.append(f"{where}: no landmarks (kept, marked `excluded`, not scored)")
+
+    @property
+    def unreadable_words(self) -> int:
+        return int((self.curation.get("text") or {}).get("unreadable", 0))
 
     def summary(self) -> str:
         lines = [f"{self.images} images, {self.words} words, {self.faces} faces"]
@@ -53,6 +65,14 @@ class ImportReport:
             lines.append(f"  {self.clipped} boxes overshooting the image were clipped to it")
         if self.landmarks_detected:
             lines.append(f"  {self.landmarks_detected} faces got their 5 landmarks from the YuNet detector (IoU match)")
+        text = self.curation.get("text")
+        if text:
+            lines.append(f"  curation: {text['unreadable']} of {text['words']} words are unreadable on the original with "
+                         f"{text['backend']} ({text['version']}): kept in the manifest, marked, not scored "
+                         f"(`tfbench run --keep-unreadable` scores them)")
+        if self.faces_without_landmarks:
+            lines.append(f"  curation: {self.faces_without_landmarks} faces have no landmarks (no detection matched "
+                         f"their box): kept in the manifest, marked `excluded`, never scored")
         for reason, n in sorted(self.dropped.items()):
             lines.append(f"  dropped {n}: {reason}")
         lines += [f"    e.g. {e}" for e in self.examples[:5]]
@@ -85,6 +105,22 @@ def finite_numbers(where: Where, fld: str, value: Any, sizes: tuple[int, ...]) -
             raise where.fail(fld, f"expected finite numbers, got {v!r}")
         out.append(float(v))
     return out
+
+
+def box_or_polygon(where: Where, fld: str, value: Any) -> list[float]:
+    """A word's geometry, flattened: a box (4 numbers, or 2 corner pairs), or a polygon of n >= 3 points (flat or pairs)."""
+    nested = isinstance(value, (list, tuple)) and bool(value) and all(isinstance(v, (list, tuple)) for v in value)
+    if nested and any(len(v) != 2 for v in value):
+        raise where.fail(fld, f"expected [x, y] points, got {value!r:.80}")
+    flat = [x for v in value for x in v] if nested else value
+    if not isinstance(flat, (list, tuple)) or len(flat) % 2 or len(flat) < 4:
+        raise where.fail(fld, f"expected a box [x0, y0, x1, y1] or a polygon of at least 3 [x, y] points, "
+                              f"got {value!r:.80}")
+    return finite_numbers(where, fld, flat, (len(flat),))
+
+
+def pairs(flat: list[float]) -> list[list[float]]:
+    return [flat[k:k + 2] for k in range(0, len(flat), 2)]
 
 
 def positive_int(where: Where, fld: str, value: Any) -> int:

@@ -4,13 +4,15 @@ Input (``DIR/manifest.json`` by default; a list, or ``{"images": [...]}``)::
 
     [{"file": "a.jpg", "width": 640, "height": 480,            # width/height optional (read from the file)
       "subset": "receipts", "identity": "alice",                # optional
-      "words": [{"text": "TOTAL", "bbox": [x0, y0, x1, y1]}],   # or "polygon": [x, y] x4 (flat or pairs)
+      "words": [{"text": "TOTAL", "bbox": [x0, y0, x1, y1]}],   # or "polygon": n >= 3 [x, y] points (flat or pairs)
       "faces": [{"bbox": [x0, y0, x1, y1]}]}]                   # "landmarks" (5 points) optional
 
 Faces without landmarks get them from the YuNet detector once, here: detections are matched to the
-given boxes by IoU (greedy, best first); a face with no detection at IoU >= ``min_iou`` is left out
-of the suite and counted in the report and in the manifest's ``import`` section. Ratios follow the
-TokBench definitions (:mod:`tfbench.buckets`).
+given boxes by IoU (greedy, best first); a face with no detection at IoU >= ``min_iou`` is kept in
+the manifest marked ``excluded`` (never scored) and counted. Every word is then read on its original
+by the scoring OCR (:mod:`tfbench.datasets.curation`): words it does not read exactly are kept,
+marked ``unreadable``, and not scored by default. Ratios follow the TokBench definitions
+(:mod:`tfbench.buckets`).
 """
 from __future__ import annotations
 
@@ -20,13 +22,17 @@ from typing import Any
 import numpy as np
 
 from tfbench.datasets.checksums import ChecksumCache
-from tfbench.datasets.common import ImportReport, Where, box_of, finite_numbers, image_size, write_manifest
+from tfbench.datasets.common import (ImportReport, Where, box_of, box_or_polygon, finite_numbers, image_size, pairs,
+                                     write_manifest)
+from tfbench.datasets.curation import Curator, face_section, progress
 from tfbench.datasets.tokbench import read_json
 from tfbench.errors import ManifestError
+from tfbench.images import load_rgb
 
 DEFAULT_ANNOTATIONS = "manifest.json"
 DEFAULT_OUT = "tfbench-suite.json"
 MIN_IOU = 0.3
+FOLDER_SUITE_VERSION = "2"  # 2: curated (unreadable words and faces without landmarks kept, marked, not scored)
 
 
 def iou(a: list[float], b: list[float]) -> float:
@@ -76,13 +82,15 @@ def _words(where: Where, raw: Any, width: int, height: int) -> list[dict]:
             raise where.fail(f"{at}.text", f"empty or missing transcription ({text!r})")
         item: dict[str, Any] = {"text": text}
         if w.get("polygon") is not None:
-            pts = finite_numbers(where, f"{at}.polygon", w["polygon"], (8,))
+            pts = box_or_polygon(where, f"{at}.polygon", w["polygon"])
+            if len(pts) < 6:
+                raise where.fail(f"{at}.polygon", f"a polygon needs at least 3 [x, y] points, got {w['polygon']!r:.80}")
             _box(where, f"{at}.polygon", box_of(pts), width, height)
-            item["polygon"] = [pts[k:k + 2] for k in range(0, 8, 2)]
+            item["polygon"] = pairs(pts)
         elif w.get("bbox", w.get("box")) is not None:
             item["box"] = _box(where, f"{at}.bbox", w.get("bbox", w.get("box")), width, height)
         else:
-            raise where.fail(at, "needs `bbox` [x0, y0, x1, y1] or `polygon` [[x, y] x4]")
+            raise where.fail(at, "needs `bbox` [x0, y0, x1, y1] or `polygon` [[x, y] x n, n >= 3]")
         out.append(item)
     return out
 
@@ -132,19 +140,22 @@ def _faces(where: Where, raw: Any, width: int, height: int, identity: Any, path:
         for k, m in zip(need, matches):
             if m is None:
                 best = max((iou(faces[k]["box"], d["box"]) for d in detections), default=0.0)
-                report.drop(f"face without landmarks and no detection at IoU >= {min_iou}",
-                            f"{where.at(f'faces[{k}].bbox')} (best IoU {best:.2f} of {len(detections)} detections)")
-                faces[k] = {}
+                faces[k]["excluded"] = (f"no landmarks: no YuNet detection at IoU >= {min_iou} with this box "
+                                        f"(best IoU {best:.2f} of {len(detections)} detections)")
+                report.exclude_face(f"{where.at(f'faces[{k}].bbox')} (best IoU {best:.2f} of {len(detections)} detections)")
             else:
                 faces[k]["landmarks"] = np.round(detections[m]["landmarks"], 2).tolist()
                 report.landmarks_detected += 1
-    return [f for f in faces if f]
+    return faces
 
 
 def import_folder(folder: Path, annotations: Path | None = None, out: Path | None = None, name: str | None = None,
-                  min_iou: float = MIN_IOU, detector: Any | None = None,
-                  cache: ChecksumCache | None = None) -> tuple[Path, ImportReport]:
-    """Validate the folder's JSON, detect missing landmarks once, hash the images, write the manifest."""
+                  min_iou: float = MIN_IOU, detector: Any | None = None, cache: ChecksumCache | None = None,
+                  ocr: Any | None = None) -> tuple[Path, ImportReport]:
+    """Validate the folder's JSON, detect missing landmarks once, hash the images, curate, write the manifest.
+
+    ``ocr``: the TextScorer that curates (default: RapidOCR, the default scoring backend).
+    """
     folder = Path(folder).expanduser().resolve()
     if not folder.is_dir():
         raise ManifestError(f"{folder} is not a folder of images")
@@ -178,7 +189,7 @@ def import_folder(folder: Path, annotations: Path | None = None, out: Path | Non
             words = _words(where, raw.get("words"), width, height)
             faces = _faces(where, raw.get("faces"), width, height, raw.get("identity"), path, lm, min_iou, report)
             if not words and not faces:
-                report.drop("image without words or usable faces", where.at("file"))
+                report.drop("image without words or faces", where.at("file"))
                 continue
             rid = str(raw.get("id") or file)
             if rid in seen:
@@ -191,10 +202,17 @@ def import_folder(folder: Path, annotations: Path | None = None, out: Path | Non
     finally:
         if own:
             cache.save()
+    curator = Curator(ocr)
+    for img in progress(images, len(images), "curating"):
+        if img["words"]:
+            curator.mark(load_rgb(folder / img["file"]), img["words"])
+    report.curation = {"text": curator.section() if report.words else None,
+                       "face": face_section(report.faces, report.faces_without_landmarks,
+                                            f"given, or YuNet detections matched by IoU >= {min_iou}")}
     out = Path(out) if out else folder / DEFAULT_OUT
-    manifest = {"name": name or folder.name, "version": "1", "modality": "image",
+    manifest = {"name": name or folder.name, "version": FOLDER_SUITE_VERSION, "modality": "image",
                 "description": f"imported from {src.name} by `tfbench data import folder`",
                 "source": {"annotations": str(src), "annotations_sha256": cache.sha256(src),
-                           "importer": "tfbench.datasets.folder/1", "min_iou": min_iou},
-                "import": report.to_dict(), "images": images}
+                           "importer": f"tfbench.datasets.folder/{FOLDER_SUITE_VERSION}", "min_iou": min_iou},
+                "curation": report.curation, "import": report.to_dict(), "images": images}
     return write_manifest(out, manifest, folder), report

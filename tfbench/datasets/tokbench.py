@@ -25,9 +25,11 @@ from typing import Any, Callable
 
 from tfbench.cache import cache_dir
 from tfbench.datasets.checksums import ChecksumCache, env_data_root, verify_suite
-from tfbench.datasets.common import (ImportReport, Where, box_of, clip_box, finite_numbers, image_size, positive_int,
-                                     write_manifest)
+from tfbench.datasets.common import (ImportReport, Where, box_of, box_or_polygon, clip_box, finite_numbers, image_size,
+                                     pairs, positive_int, write_manifest)
+from tfbench.datasets.curation import Curator, face_section, progress
 from tfbench.errors import ManifestError, MissingWeightsError
+from tfbench.images import load_rgb
 from tfbench.manifest import Suite, load_suite_file
 
 HF_REPO = "Junfeng5/TokBench"
@@ -42,7 +44,7 @@ SUITE_SETS: dict[str, tuple[str, ...]] = {
     "tokbench-face": (FACE_SET,),
 }
 RESOLUTIONS = ["256", "512", "1024"]
-IMPORTER_VERSION = "1"
+IMPORTER_VERSION = "2"  # 2: words curated with the scoring OCR (marked unreadable, not scored by default)
 
 
 def text_annotations(root: Path, name: str) -> Path:
@@ -92,7 +94,7 @@ def _word(raw: Any, where: Where, width: int, height: int, policy: _Policy) -> d
     if not isinstance(text, str) or not text.strip():
         policy.invalid(where, "rec", "empty transcription", f"got {text!r}")
         return None
-    pts = finite_numbers(where, "bbox", raw.get("bbox"), (4, 8))
+    pts = box_or_polygon(where, "bbox", raw.get("bbox"))
     ratio = raw.get("ratio")
     if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not ratio > 0:
         raise where.fail("ratio", f"expected a positive number (TokBench ships one per instance), got {ratio!r}")
@@ -105,7 +107,7 @@ def _word(raw: Any, where: Where, width: int, height: int, policy: _Policy) -> d
     if len(pts) == 4:
         item["box"] = clipped
     else:
-        item["polygon"] = [[min(max(pts[k], 0.0), width), min(max(pts[k + 1], 0.0), height)] for k in range(0, 8, 2)]
+        item["polygon"] = pairs([min(max(v, 0.0), width if k % 2 == 0 else height) for k, v in enumerate(pts)])
     if changed:
         policy.report.clipped += 1
     return item
@@ -213,8 +215,13 @@ def _face_images(root: Path, policy: _Policy, cache: ChecksumCache) -> list[dict
 
 
 def import_tokbench(root: Path, out_dir: Path | None = None, sets: tuple[str, ...] | None = None,
-                    skip_invalid: bool = False, cache: ChecksumCache | None = None) -> tuple[dict[str, Path], ImportReport]:
-    """Convert a TokBench folder into the suites whose sets were imported; returns {suite: manifest path}."""
+                    skip_invalid: bool = False, cache: ChecksumCache | None = None,
+                    ocr: Any | None = None) -> tuple[dict[str, Path], ImportReport]:
+    """Convert a TokBench folder into the suites whose sets were imported; returns {suite: manifest path}.
+
+    Every word is read on its original by ``ocr`` (default RapidOCR, the scoring backend) and marked
+    unreadable when misread (:mod:`tfbench.datasets.curation`); TokBench ships landmarks for every face.
+    """
     root = Path(root).expanduser().resolve()
     if not root.is_dir():
         raise ManifestError(f"{root} is not a folder; give the TokBench root (the one holding annotations/ and images/)")
@@ -233,6 +240,12 @@ def import_tokbench(root: Path, out_dir: Path | None = None, sets: tuple[str, ..
     finally:
         if own:
             cache.save()
+    curator = Curator(ocr)
+    text_images = [img for s in sets if s != FACE_SET for img in images[s]]
+    for img in progress(text_images, len(text_images), "curating"):
+        curator.mark(load_rgb(root / img["file"]), img["words"])
+    report.curation = {"text": curator.section() if text_images else None,
+                       "face": face_section(report.faces, 0, "shipped with TokBench") if FACE_SET in sets else None}
     out_dir = Path(out_dir) if out_dir else root
     sources = {str(p.relative_to(root)): cache.sha256(p) for p in
                [text_annotations(root, s) for s in sets if s != FACE_SET] + ([face_annotations(root)] if FACE_SET in sets else [])}
@@ -246,6 +259,8 @@ def import_tokbench(root: Path, out_dir: Path | None = None, sets: tuple[str, ..
                            f"per-instance ratios",
             "resolutions": RESOLUTIONS,
             "source": {"dataset": HF_REPO, "annotations": sources, "importer": f"tfbench.datasets.tokbench/{IMPORTER_VERSION}"},
+            "curation": {"text": report.curation["text"] if set(members) - {FACE_SET} else None,
+                         "face": report.curation["face"] if FACE_SET in members else None},
             "import": report.to_dict(),
             "images": [img for s in members for img in images[s]],
         }

@@ -12,7 +12,9 @@ Layout read::
 
 Shipped ratios are kept. Each set is a subset (``text_ch3``, ``text_ds``, ``face``); a clip is
 ``<subset>/<video stem>``. Frame numbers are checked against the real frame count of each video, and
-the annotation size against the video's size, with one clear error naming the file and entry.
+the annotation size against the video's size, with one clear error naming the file and entry. Every
+word is read on its decoded frame by the scoring OCR and marked ``unreadable`` when misread
+(:mod:`tfbench.datasets.curation`); every clip gets its sha256 (verified before each run).
 """
 from __future__ import annotations
 
@@ -20,11 +22,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tfbench.datasets.common import ImportReport, Where, box_of, finite_numbers, positive_int
+from tfbench.datasets.common import ImportReport, Where, box_of, box_or_polygon, finite_numbers, pairs, positive_int
+from tfbench.datasets.curation import Curator, face_section
 from tfbench.datasets.tokbench import read_json
 from tfbench.errors import ManifestError
+from tfbench.images import sha256_of
 from tfbench.records import write_json_atomic
-from tfbench.video_io import VideoInfo, probe
+from tfbench.video_io import VideoInfo, iter_frames, probe
 from tfbench.video_manifest import SCHEMA, load_video_suite_file
 
 TEXT_SETS: tuple[str, ...] = ("ch3", "ds")
@@ -94,11 +98,11 @@ def _text(path: Path, subset: str, videos: _Videos, clips: dict, report: ImportR
             text = a.get("rec") if isinstance(a, dict) else None
             if not isinstance(text, str) or not text.strip():
                 raise w.fail("rec", f"empty or missing transcription: {text!r}")
-            pts = finite_numbers(w, "bbox", a.get("bbox"), (4, 8))
+            pts = box_or_polygon(w, "bbox", a.get("bbox"))
             item: dict[str, Any] = {"text": text, "ratio": float(a["ratio"])} if isinstance(a.get("ratio"), (int, float)) \
                 else {"text": text}
-            if len(pts) == 8:
-                item["polygon"] = [pts[k:k + 2] for k in range(0, 8, 2)]
+            if len(pts) > 4:
+                item["polygon"] = pairs(pts)
             else:
                 item["box"] = pts if pts[2] > pts[0] else box_of(pts)
             words.append(item)
@@ -141,8 +145,22 @@ def _faces(path: Path, videos: _Videos, clips: dict) -> None:
             clip["frames"].setdefault(f, {"words": [], "faces": []})["faces"] += items
 
 
-def import_tokbench_video(root: Path, videos: Path | None = None, out: Path | None = None) -> tuple[Path, ImportReport]:
-    """Write the ``tokbench-video`` manifest; returns its path and the import report."""
+def _curate(clips: dict, curator: Curator) -> None:
+    """Read every word on its decoded frame (the scoring OCR on the original) and mark the misread ones."""
+    for (_, vpath), clip in sorted(clips.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
+        with_words = {f: a["words"] for f, a in clip["frames"].items() if a["words"]}
+        if with_words:
+            for idx, frame in enumerate(iter_frames(vpath, 0, max(with_words) + 1)):
+                if idx in with_words:
+                    curator.mark(frame, with_words[idx])
+
+
+def import_tokbench_video(root: Path, videos: Path | None = None, out: Path | None = None,
+                          ocr: Any | None = None) -> tuple[Path, ImportReport]:
+    """Write the ``tokbench-video`` manifest; returns its path and the import report.
+
+    ``ocr``: the TextScorer that curates the words (default: RapidOCR, the scoring backend).
+    """
     root = Path(root)
     ann = root / "video_annotations"
     if not ann.is_dir():
@@ -163,6 +181,8 @@ def import_tokbench_video(root: Path, videos: Path | None = None, out: Path | No
         _faces(face, finder, clips)
     if not found:
         raise ManifestError(f"{ann} holds none of text_ch3.json, text_ds.json, videoface_meta.json")
+    curator = Curator(ocr)
+    _curate(clips, curator)
     base = out.parent.resolve()
     records = []
     for (subset, vpath), clip in sorted(clips.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
@@ -177,13 +197,17 @@ def import_tokbench_video(root: Path, videos: Path | None = None, out: Path | No
             report.count(subset, len(f["words"]), len(f["faces"]))
         records.append({"id": f"{subset}/{vpath.stem}", "file": rel.as_posix(), "width": info.width,
                         "height": info.height, "frames": info.frames, "fps": info.fps or None, "subset": subset,
+                        "sha256": sha256_of(vpath),
                         "annotations": [{"frame": k, **frames[k]} for k in sorted(frames)]})
-    manifest = {"schema": SCHEMA, "name": "tokbench-video", "version": "1", "modality": "video",
+    report.curation = {"text": curator.section() if curator.words else None,
+                       "face": face_section(report.faces, 0, "shipped with TokBench") if face.is_file() else None}
+    manifest = {"schema": SCHEMA, "name": "tokbench-video", "version": "2", "modality": "video",
                 "license": "CC-BY-4.0",
                 "citation": "Junfeng Wu et al., TokBench: Evaluating Your Visual Tokenizer before Visual Generation, "
                             "arXiv:2505.18142, 2025",
                 "description": "TokBench video text (ch3, ds) and face sets, shipped ratios kept",
-                "resolutions": ["256", "480"], "import": {"importer": "tfbench.datasets.tokbench_video/1",
+                "resolutions": ["256", "480"], "curation": report.curation,
+                "import": {"importer": "tfbench.datasets.tokbench_video/2",
                                                           "report": report.to_dict()},
                 "clips": records}
     write_json_atomic(out, manifest)

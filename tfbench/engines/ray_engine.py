@@ -18,6 +18,7 @@ from abc import ABC, abstractmethod
 import json
 import logging
 import os
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,13 +132,14 @@ def _error_row(record: ImageRecord, stage: str, error: str | None) -> dict[str, 
 
 
 class _Scoring(ABC):
-    def __init__(self, suite: Suite, resolution: str, score_all: bool) -> None:
+    def __init__(self, suite: Suite, resolution: str, score_all: bool, keep_unreadable: bool = False) -> None:
         from tfbench.metrics.fidelity import CropFidelity
 
         self.records = {r.id: r for r in suite.images}
         self.fidelity = CropFidelity()
         self.edges = {kind: suite.edges(kind, resolution) for kind in ("text", "face")}
         self.score_all = score_all
+        self.keep_unreadable = keep_unreadable
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         rows = list(_rows(batch))
@@ -163,16 +165,17 @@ class _Scoring(ABC):
 class Ocr(_Scoring):
     """Actor: loads the OCR model once and scores the words of each reconstruction."""
 
-    def __init__(self, suite: Suite, resolution: str, score_all: bool, backend: str, threads: int) -> None:
+    def __init__(self, suite: Suite, resolution: str, score_all: bool, backend: str, threads: int,
+                 keep_unreadable: bool = False) -> None:
         from tfbench.metrics.text import TextScorer
 
-        super().__init__(suite, resolution, score_all)
+        super().__init__(suite, resolution, score_all, keep_unreadable)
         self.text = TextScorer(backend, threads=threads)
         self.described = json.dumps(self.text.describe())
 
     def score(self, row, record, original, recon, timer) -> None:
         row["words"] = json.dumps(score_words(record, original, recon, self.text, self.fidelity, self.edges["text"],
-                                              timer, self.score_all))
+                                              timer, self.score_all, self.keep_unreadable))
 
     def finish(self, rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
         return _columns([{**r, "text_backend": self.described} for r in rows])
@@ -181,10 +184,11 @@ class Ocr(_Scoring):
 class Face(_Scoring):
     """Actor: loads the face model once, scores the faces and emits finished records (no pixels)."""
 
-    def __init__(self, suite: Suite, resolution: str, score_all: bool, backend: str, threads: int) -> None:
+    def __init__(self, suite: Suite, resolution: str, score_all: bool, backend: str, threads: int,
+                 keep_unreadable: bool = False) -> None:
         from tfbench.metrics.face import FaceScorer
 
-        super().__init__(suite, resolution, score_all)
+        super().__init__(suite, resolution, score_all, keep_unreadable)
         self.face = FaceScorer(backend, threads=threads)
         self.described = self.face.describe()
 
@@ -221,20 +225,20 @@ def _start(ray, options: RayOptions) -> bool:
 
 def evaluate_ray(suite: Suite, adapter: Adapter, resolution: str, out_root: Path, options: RayOptions, *,
                  on_error: str = "stop", batch_size: int | None = None, score_all: bool = False,
-                 shard: Shard | None = None) -> dict[str, Any]:
+                 shard: Shard | None = None, keep_unreadable: bool = False) -> dict[str, Any]:
     """Like :func:`tfbench.pipeline.evaluate`, on Ray Data; same folder, records, resume and results."""
     ray = _ray()
     if options.threads is None:  # resolved here, on the driver, like Scorers.create does in-process
         options = dataclasses.replace(options, threads=min(2, os.cpu_count() or 1))
     plan = plan_run(suite, adapter, resolution, (options.ocr, options.face), out_root, on_error=on_error,
-                    score_all=score_all, shard=shard)
+                    score_all=score_all, shard=shard, keep_unreadable=keep_unreadable)
     timer = StageTimer()
     stages: dict[str, float] = {}
     backends: dict[str, Any] | None = None
     if plan.todo:
         size = batch_size_for(adapter, batch_size, plan.target)
         batches = [json.dumps([r.id for r in b]) for b in _batches(plan.todo, size, plan.target)]
-        ds = _dataset(ray, batches, suite, adapter, resolution, score_all, options)
+        ds = _dataset(ray, batches, suite, adapter, resolution, score_all, options, keep_unreadable)
         with RecordWriter(plan.journal) as writer, _small_blocks(ray), _ray_failures(ray, plan.journal):
             for row in ds.iter_rows():
                 record = json.loads(row["record"])
@@ -282,7 +286,7 @@ def _small_blocks(ray) -> Iterator[None]:
 
 
 def _dataset(ray, batches: list[str], suite: Suite, adapter: Adapter, resolution: str, score_all: bool,
-             options: RayOptions):
+             options: RayOptions, keep_unreadable: bool = False):
     from ray.data import ActorPoolStrategy
 
     ctx = ray.data.DataContext.get_current()
@@ -290,7 +294,7 @@ def _dataset(ray, batches: list[str], suite: Suite, adapter: Adapter, resolution
     ctx.execution_options.preserve_order = False
     gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 and adapter.info.kind not in ("codec", "reference") else 0
     common = {"suite": suite, "resolution": resolution}
-    scoring = {**common, "score_all": score_all, "threads": options.threads}
+    scoring = {**common, "score_all": score_all, "threads": options.threads, "keep_unreadable": keep_unreadable}
     ds = ray.data.from_items([{"ids": b} for b in batches], override_num_blocks=max(1, min(len(batches), 4 * options.workers)))
     ds = ds.map_batches(Reconstruct, batch_size=1, fn_constructor_kwargs={**common, "spec": adapter.spec},
                         compute=ActorPoolStrategy(size=1 if gpus else options.workers), num_cpus=options.actor_cpus,
@@ -310,6 +314,13 @@ def run_ray(suite_name: str, data_root: str | None, specs: Sequence[str], resolu
     ray = _ray()
     adapters = [create_adapter(s) for s in specs]  # fail on a bad spec before starting Ray
     suite = load_suite(suite_name, data_root)
+    if (suite.curation or {}).get("text"):  # curated by another OCR backend: re-curate (cached) on the driver
+        from tfbench.datasets.curation import curate_for_backend
+        from tfbench.metrics.text import TextScorer
+
+        suite, note = curate_for_backend(suite, TextScorer(options.ocr, threads=options.threads or 1))
+        if note:
+            print(f"tfbench: {note}", file=sys.stderr)
     started = _start(ray, options)
     try:
         return [evaluate_ray(suite, a, res, out_root, options, **kwargs) for a in adapters for res in resolutions]

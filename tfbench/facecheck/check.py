@@ -9,11 +9,14 @@ import cv2
 
 from tfbench._version import __version__
 from tfbench.errors import MissingWeightsError, TfbenchError
-from tfbench.facecheck.gates import check_gates
+from tfbench.facecheck.expression import ExpressionBackend, create_expression_backend
+from tfbench.facecheck.gates import check_gates, resolve_gates, track_verdict
 from tfbench.facecheck.landmarks import LandmarkDrift
 from tfbench.facecheck.pairs import Pair
 from tfbench.facecheck.report import MODES, SCHEMA, problems, summarize
 from tfbench.facecheck.score import FaceChecker, KnownFace, MediaError
+from tfbench.facecheck.tracks import MIN_TRACK_FRAMES
+from tfbench.facecheck.video import check_video
 from tfbench.metrics.face import FACE_BACKENDS, FaceEmbedder, create_face_backend
 
 DEFAULT_BACKENDS = ("sface", "arcface", "dlib")  # sface always; the others when their models are installed
@@ -60,6 +63,19 @@ def load_landmarks() -> tuple[LandmarkDrift | None, str | None]:
         return None, str(exc)
 
 
+def load_expression(spec: str | None, threads: int = 2) -> tuple[ExpressionBackend | None, str | None]:
+    """The expression backend, or None and why. By default (``spec`` None) 'fer' when LiteRT is installed;
+    a named backend must load (a usage error otherwise); 'none' turns expression scoring off."""
+    if spec == "none":
+        return None, "turned off (--expression-backend none)"
+    if spec is not None:
+        return create_expression_backend(spec, threads), None
+    try:
+        return create_expression_backend("fer", threads), None
+    except MissingWeightsError as exc:
+        return None, str(exc)
+
+
 def manifest_faces(path: Path, data_root: Path | None) -> dict[str, list[KnownFace]]:
     """A tfbench suite manifest -> {relative file: faces with box, landmarks, groups}."""
     from tfbench.manifest import load_suite_file
@@ -69,7 +85,7 @@ def manifest_faces(path: Path, data_root: Path | None) -> dict[str, list[KnownFa
 
 
 def check_pair(checker: FaceChecker, pair: Pair, known: dict[str, list[KnownFace]] | None,
-               frame_step: int, max_frames: int | None) -> dict[str, Any]:
+               frame_step: int, max_frames: int | None, min_track_frames: int = MIN_TRACK_FRAMES) -> dict[str, Any]:
     rec: dict[str, Any] = {"file": pair.key, "kind": pair.kind}
     if pair.groups:
         rec["groups"] = pair.groups
@@ -82,7 +98,7 @@ def check_pair(checker: FaceChecker, pair: Pair, known: dict[str, list[KnownFace
                 raise MediaError("no_face", f"{pair.key} is not in the manifest")
             rec.update(checker.check_image(pair, faces))
         elif pair.kind == "video":
-            rec.update(checker.check_video(pair, frame_step, max_frames))
+            rec.update(check_video(checker, pair, frame_step, max_frames, min_track_frames))
         else:
             return {**rec, "status": "unsupported", "error": f"{pair.key}: not an image or video file"}
     except MediaError as exc:
@@ -97,26 +113,37 @@ def check_pair(checker: FaceChecker, pair: Pair, known: dict[str, list[KnownFace
 def run_face_check(pairs: Sequence[Pair], mode: str, *, backends: Sequence[str] | None = None,
                    target: Path | None = None, manifest: Path | None = None, data_root: Path | None = None,
                    frame_step: int = 1, max_frames: int | None = None, min_rate: float | None = None,
-                   max_nme: float | None = None, threads: int = 2,
+                   max_nme: float | None = None, min_expression_kept: float | None = None,
+                   expression: str | None = None, min_track_frames: int = MIN_TRACK_FRAMES, threads: int = 2,
                    progress: Callable[[int, int, str], None] | None = None) -> dict[str, Any]:
-    """Score every pair and build the report (schema tfbench.facecheck/1)."""
+    """Score every pair and build the report (schema tfbench.facecheck/2) with its verdict."""
     if mode not in MODES:
         raise TfbenchError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
     if frame_step < 1:
         raise TfbenchError("--frame-step must be at least 1")
+    if min_track_frames < 1:
+        raise TfbenchError("--min-track-frames must be at least 1")
+    gates = resolve_gates(mode, min_rate, min_expression_kept, max_nme)
+    if expression == "none" and min_expression_kept is None:
+        gates["min_expression_kept"] = None  # expression turned off: its default gate goes with it
     from tfbench.images import load_rgb
 
     target_image = load_rgb(target) if target is not None else None
     known = manifest_faces(manifest, data_root) if manifest is not None else None
     models, unavailable = load_backends(backends, threads)
     drift, drift_missing = load_landmarks()
-    checker = FaceChecker(models, landmarks=drift, target=target_image)
+    expr, expr_missing = load_expression(expression, threads)
+    checker = FaceChecker(models, landmarks=drift, target=target_image, expression=expr)
     records = []
     for i, pair in enumerate(pairs):
-        records.append(check_pair(checker, pair, known, frame_step, max_frames))
+        rec = check_pair(checker, pair, known, frame_step, max_frames, min_track_frames)
+        if rec.get("kind") == "video" and rec["status"] == "ok":
+            for unit in rec["faces"]:
+                unit["verdict"] = track_verdict(unit, mode, gates)
+        records.append(rec)
         if progress:
             progress(i + 1, len(pairs), pair.key)
-    summary = summarize(records, checker.backends(), mode)
+    summary = summarize(records, checker.backends(), mode, expr.labels if expr else None)
     report: dict[str, Any] = {
         "schema": SCHEMA, "tfbench_version": __version__,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -124,8 +151,9 @@ def run_face_check(pairs: Sequence[Pair], mode: str, *, backends: Sequence[str] 
         "faces_from": "manifest" if known is not None else "YuNet on the original",
         "backends": checker.backends(),
         "landmarks": drift.description if drift else {"unavailable": drift_missing},
+        "expression": expr.describe() if expr else {"unavailable": expr_missing},
         "summary": summary, "problems": problems(records),
-        "gates": check_gates(summary, min_rate, max_nme), "records": records,
+        "gates": check_gates(summary, gates, expr_missing), "records": records,
     }
     if unavailable:
         report["unavailable_backends"] = unavailable

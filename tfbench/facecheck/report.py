@@ -1,13 +1,18 @@
 """Face-check report: per-file records -> summary (overall, per group, largest gaps) -> JSON and Markdown.
 
-A *unit* is one face of an image, or one clip (its face-frames averaged, see tfbench.facecheck.score).
-Rates are means of the per-unit 0/1 decisions:
+A *unit* is one face of an image, or one face track of a clip (tfbench.facecheck.tracks). A face's
+decisions are 0 or 1; a track's are the share of its face-frames. Rates are means over units:
 
 - ``identity_kept_rate[backend]`` = mean f_kept: share of units whose similarity reaches the backend's
-  same-person threshold (the ``f_kept`` of ``tfbench run``);
+  same-person threshold (the ``f_kept`` of ``tfbench run``); for tracks, share of face-time kept;
 - ``protection_rate[backend]`` = 1 - identity_kept_rate: share the recognizer no longer matches;
 - ``impersonation_rate[backend]``: share whose similarity to the --target identity reaches the threshold;
-- ``nme`` (expression/structure drift), ``psnr``/``ssim`` (naturalness proxy): means over units.
+- ``expression_kept_rate``: mean expression_kept (same top-1 expression class) over the units whose
+  original expression is decided (tfbench.facecheck.expression); ``expression_js``: the Jensen-Shannon
+  divergence of the expression distributions (bits), over all units;
+- ``nme`` (68-point landmark drift), ``psnr``/``ssim`` (naturalness proxy): means over units.
+
+Similarities are only ever summarised per recognizer: recognizers have different scales and thresholds.
 """
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-SCHEMA = "tfbench.facecheck/1"
+SCHEMA = "tfbench.facecheck/2"
 MODES = ("preserve", "protect")
 STATUSES = ("ok", "no_face", "unpaired", "size_mismatch", "unsupported", "error")
 
@@ -45,6 +50,10 @@ def unit_stats(units: Sequence[dict], backends: Sequence[str]) -> dict[str, Any]
             b["target_sim"] = _dist(u.get("target_sim", {}).get(name) for u in units)
             b["impersonation_rate"] = _mean(u.get("impersonated", {}).get(name) for u in units)
         out["backends"][name] = b
+    if any("expression_kept" in u for u in units):
+        out["expression"] = {"kept_rate": _mean(u.get("expression_kept") for u in units),
+                             "decided": sum(u.get("expression_kept") is not None for u in units),
+                             "js": _dist(u.get("expression_js") for u in units)}
     out["nme"] = _dist(u.get("nme") for u in units)
     out["psnr"] = _mean(u.get("psnr") for u in units)
     out["ssim"] = _mean(u.get("ssim") for u in units)
@@ -62,6 +71,9 @@ def _flat(stats: dict[str, Any]) -> dict[str, float]:
             flat[f"{name}.f_sim"] = b["f_sim"]["mean"]
         if b.get("target_sim", {}).get("mean") is not None:
             flat[f"{name}.target_sim"] = b["target_sim"]["mean"]
+    if stats.get("expression", {}).get("kept_rate") is not None:
+        flat["expression_kept_rate"] = stats["expression"]["kept_rate"]
+        flat["expression_js"] = stats["expression"]["js"]["mean"]
     for key in ("psnr", "ssim"):
         if stats[key] is not None:
             flat[key] = stats[key]
@@ -93,76 +105,57 @@ def group_breakdown(units: Sequence[dict], backends: Sequence[str]) -> dict[str,
     return out
 
 
-def summarize(records: Sequence[dict], backends: dict[str, dict], mode: str) -> dict[str, Any]:
+def face_frames(records: Sequence[dict]) -> list[dict]:
+    """Every scored face of an image, and every face-frame of a scored track of a clip."""
+    out = []
+    for r in records:
+        if r.get("status") != "ok":
+            continue
+        if r.get("kind") == "video":
+            scored = {u["i"] for u in r.get("faces", [])}
+            out += [f for fr in r.get("frames", []) for f in fr["faces"] if f.get("track") in scored]
+        else:
+            out += r.get("faces", [])
+    return out
+
+
+def confusion(faces: Sequence[dict], labels: Sequence[str]) -> dict[str, Any] | None:
+    """Counts of (original top-1 class, processed top-1 class) over the face-frames whose original expression
+    is decided (those expression_kept counts); rows are the original."""
+    pairs = [(f["expression"]["original"], f["expression"]["processed"]) for f in faces
+             if f.get("expression_kept") is not None]
+    if not pairs:
+        return None
+    index = {label: i for i, label in enumerate(labels)}
+    counts = [[0] * len(labels) for _ in labels]
+    for a, b in pairs:
+        counts[index[a]][index[b]] += 1
+    return {"labels": list(labels), "counts": counts, "face_frames": len(pairs)}
+
+
+def summarize(records: Sequence[dict], backends: dict[str, dict], mode: str,
+              expression_labels: Sequence[str] | None = None) -> dict[str, Any]:
     """Per-file records -> counts, overall scores, the mode's headline rates and the group breakdown."""
     names = list(backends)
     units = [u for r in records if r.get("status") == "ok" for u in r.get("faces", [])]
     counts = {"files": len(records), **{s: sum(r.get("status") == s for r in records) for s in STATUSES},
-              "units": len(units)}
+              "units": len(units), "tracks": sum(len(r.get("faces", [])) for r in records
+                                                 if r.get("status") == "ok" and r.get("kind") == "video")}
     overall = unit_stats(units, names)
     key = "identity_kept_rate" if mode == "preserve" else "protection_rate"
     headline: dict[str, Any] = {key: {n: overall["backends"][n][key] for n in names}}
+    if "expression" in overall:
+        headline["expression_kept_rate"] = overall["expression"]["kept_rate"]
     if mode == "preserve":
         headline["expression_drift_nme"] = overall["nme"]["mean"]
     elif any("impersonation_rate" in b for b in overall["backends"].values()):
         headline["impersonation_rate"] = {n: overall["backends"][n].get("impersonation_rate") for n in names}
-    return {"mode": mode, "counts": counts, "headline": headline, "overall": overall,
-            "groups": group_breakdown(units, names)}
+    out = {"mode": mode, "counts": counts, "headline": headline, "overall": overall,
+           "groups": group_breakdown(units, names)}
+    if expression_labels:
+        out["expression_confusion"] = confusion(face_frames(records), expression_labels)
+    return out
 
 
 def problems(records: Sequence[dict]) -> list[dict]:
     return [{"file": r["file"], "status": r["status"], "error": r.get("error")} for r in records if r["status"] != "ok"]
-
-
-def _fmt(v: float | None, pct: bool = False) -> str:
-    if v is None:
-        return "–"
-    return f"{100 * v:.1f}%" if pct else f"{v:.3f}"
-
-
-def markdown(report: dict[str, Any]) -> str:
-    """Readable summary of a face-check report."""
-    s, mode = report["summary"], report["mode"]
-    rate = "identity_kept_rate" if mode == "preserve" else "protection_rate"
-    title = "identity kept" if mode == "preserve" else "protected"
-    c = s["counts"]
-    lines = [f"## Face check ({mode})", "",
-             f"{c['files']} files: {c['ok']} scored ({c['units']} faces/clips), {c['no_face']} without a face, "
-             f"{c['unpaired']} unpaired, {c['size_mismatch']} size mismatches, {c['unsupported']} unsupported, "
-             f"{c['error']} unreadable.", ""]
-    has_target = any("impersonation_rate" in b for b in s["overall"]["backends"].values())
-    head = ["recognizer", "threshold", "mean sim", "min sim", title]
-    if has_target:
-        head += ["impersonated"]
-    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for name, b in s["overall"]["backends"].items():
-        row = [name, f"{report['backends'][name]['threshold']:.3f}", _fmt(b["f_sim"]["mean"]), _fmt(b["f_sim"]["min"]),
-               _fmt(b[rate], pct=True)]
-        if has_target:
-            row.append(_fmt(b.get("impersonation_rate"), pct=True))
-        lines.append("| " + " | ".join(row) + " |")
-    o = s["overall"]
-    lines += ["", f"Landmark drift (NME, 68 points / inter-ocular): mean {_fmt(o['nme']['mean'])}, "
-                  f"max {_fmt(o['nme']['max'])} · face PSNR {_fmt(o['psnr'])} dB · SSIM {_fmt(o['ssim'])}"]
-    for label, g in s["groups"].items():
-        lines += ["", f"### By {label}", "", f"| {label} | n | " + " | ".join(f"{n} {title}" for n in o["backends"]) + " | NME |",
-                  "|" + "---|" * (len(o["backends"]) + 3)]
-        for value, st in g["values"].items():
-            lines.append(f"| {value} | {st['n']} | " + " | ".join(_fmt(b[rate], pct=True) for b in st["backends"].values())
-                         + f" | {_fmt(st['nme']['mean'])} |")
-        gaps = [f"{m} {v['gap']:.3f} ({v['lowest']} < {v['highest']})" for m, v in g["max_gap"].items()]
-        if gaps:
-            lines += ["", "Largest gaps: " + "; ".join(gaps)]
-    if report.get("unavailable_backends"):
-        lines += ["", "Not run: " + "; ".join(f"{k} ({v})" for k, v in report["unavailable_backends"].items())]
-    probs = report.get("problems") or []
-    if probs:
-        lines += ["", f"### Files not scored ({len(probs)})", ""]
-        lines += [f"- `{p['file']}`: {p['status']}: {p['error']}" for p in probs[:50]]
-        if len(probs) > 50:
-            lines.append(f"- ... and {len(probs) - 50} more (see the JSON report)")
-    gate = report.get("gates")
-    if gate and gate.get("checked"):
-        lines += ["", "**Gates: PASS**" if gate["passed"] else "**Gates: FAIL**"]
-        lines += [f"- {f}" for f in gate["failures"]]
-    return "\n".join(lines) + "\n"

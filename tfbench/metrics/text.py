@@ -8,7 +8,8 @@ import numpy as np
 from rapidfuzz.distance import Levenshtein
 
 from tfbench.errors import TfbenchError
-from tfbench.metrics.base import METRICS, create_from
+from tfbench.metrics.backends import OCR_GROUP, BackendRegistry
+from tfbench.metrics.registry import get_metric, metrics_for
 
 
 def word_accuracy(gt: str, pred: str) -> float:
@@ -84,28 +85,28 @@ class RapidOcrBackend(OcrBackend):
         groups: dict[int, list[int]] = {}
         for i, c in enumerate(bgr):
             groups.setdefault(self.input_width(c), []).append(i)
-        preds = [""] * len(bgr)
+        preds: dict[int, str] = {}
         for idx in groups.values():
-            for i, t in zip(idx, self._rec(self._input(img=[bgr[i] for i in idx])).txts):
-                preds[i] = str(t)
-        return preds
+            preds.update(zip(idx, map(str, self._rec(self._input(img=[bgr[i] for i in idx])).txts)))
+        return [preds[i] for i in range(len(bgr))]
 
 
-OCR_BACKENDS: dict[str, str] = {
+OCR_BACKENDS = BackendRegistry(OCR_GROUP, {
     "rapidocr": "tfbench.metrics.text:RapidOcrBackend",
     "parseq": "tfbench.metrics.ocr_parseq:ParseqBackend",
     "paddleocr": "tfbench.metrics.ocr_paddle:PaddleOcrBackend",
-}
+}, "OCR backend")
 
 
 def create_ocr_backend(name: str = "rapidocr", **kwargs) -> OcrBackend:
-    return create_from(OCR_BACKENDS, name, "OCR backend", **kwargs)
+    """The OCR backend registered as ``name`` (built-in or from the ``tfbench.ocr_backends`` entry points)."""
+    return OCR_BACKENDS.create(name, **kwargs)
 
 
 class TextScorer:
     """Scores reconstructed word crops against their transcriptions."""
 
-    infos = (METRICS["t_acc"], METRICS["t_ned"])
+    infos = (get_metric("t_acc"), get_metric("t_ned"))
     lower_better = False
     score_range = (0.0, 1.0)
 
@@ -113,12 +114,12 @@ class TextScorer:
         self.backend = backend if isinstance(backend, OcrBackend) else create_ocr_backend(backend, **backend_kwargs)
 
     def score(self, crops: Sequence[np.ndarray], texts: Sequence[str]) -> list[dict]:
-        """-> per word {pred, t_acc, t_ned}."""
+        """-> per word {pred, and every registered metric computed from the reading (t_acc, t_ned, ...)}."""
         if len(crops) != len(texts):
             raise ValueError(f"{len(crops)} crops for {len(texts)} transcriptions")
         preds = self.backend.recognize(crops)
-        return [{"pred": p, "t_acc": word_accuracy(g, p), "t_ned": normalized_edit_similarity(g, p)}
-                for g, p in zip(texts, preds)]
+        derived = [(m.key, m.compute_fn()) for m in metrics_for("text", inputs="reading")]
+        return [{"pred": p, **{key: float(fn(g, p)) for key, fn in derived}} for g, p in zip(texts, preds)]
 
     def describe(self) -> dict:
         return {"backend": self.backend.name, "version": self.backend.version}
