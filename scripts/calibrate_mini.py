@@ -10,6 +10,7 @@ tau between the two rankings.
     python scripts/calibrate_mini.py                       # mini at 256 and 512, real folders in ../shared/data
     python scripts/calibrate_mini.py --suite mini-v1 -r 512 --json calib.json
     python scripts/calibrate_mini.py --work /tmp/calib     # keep the runs: a rerun resumes finished ones
+    python scripts/calibrate_mini.py --work /tmp/calib --real-resolution 512   # real folders at 512 only
 
 Nothing is written into the real-data folder; everything goes under ``--work`` (default: a temporary folder).
 """
@@ -99,7 +100,8 @@ def summarize(suite_runs: dict, real_runs: dict, adapters: list[str], resolution
         for kind, metric, label in METRICS:
             real_kind = "text" if kind == "text" else "faces"
             a = {short(s): metric_value(suite_runs[res][s], kind, metric) for s in adapters}
-            b = {short(s): metric_value(real_runs[real_kind][res][s], kind, metric, fallback=True) for s in adapters}
+            real_res = real_runs[real_kind].get(res, {})
+            b = {short(s): metric_value(real_res.get(s, {}), kind, metric, fallback=True) for s in adapters}
             both = [s for s in a if a[s] is not None and b[s] is not None]
             tau = kendall_tau([a[s] for s in both], [b[s] for s in both]) if len(both) >= 3 else None
             spreads = {f"identity - {s}": {"suite": _diff(a, "identity", s), "real": _diff(b, "identity", s)}
@@ -145,6 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, default=None, help="folder for imports and runs (default: temporary)")
     p.add_argument("--json", type=Path, default=None, help="also write the summary here")
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--real-resolution", action="append", dest="real_resolutions",
+                   help="resolutions of the real runs (default: those of the suite); rank agreement needs both")
+    p.add_argument("--part", choices=("all", "suite", "real"), default="all",
+                   help="run only the suite's or only the real folders' runs into --work (two processes can share "
+                        "the work); `all` (default) runs what is missing and prints the table")
     args = p.parse_args(argv)
     for need in (args.real / "text" / "manifest.json", args.real / "faces" / "manifest.json"):
         if not need.is_file():
@@ -155,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"calibrate_mini: error: {args.weights}/taef2_encoder.pth not found; give --weights", file=sys.stderr)
         return 2
     resolutions = args.resolutions or ["256", "512"]
+    real_resolutions = args.real_resolutions or resolutions
     from tfbench.pipeline import Scorers
     from tfbench.suites import load_suite
 
@@ -165,9 +173,13 @@ def main(argv: list[str] | None = None) -> int:
         suite = load_suite(args.suite)
         key = hashlib.sha256((suite.source or suite.root / "manifest.json").read_bytes()).hexdigest()[:12]
         real = real_suites(args.real, work, scorers)
-        suite_runs = evaluate_all(suite, adapters, resolutions, scorers, work / "runs" / f"{suite.name}-{key}")
-        real_runs = {k: evaluate_all(v["suite"], adapters, resolutions, scorers, work / "runs" / "real")
-                     for k, v in real.items()}
+        if args.part != "real":
+            suite_runs = evaluate_all(suite, adapters, resolutions, scorers, work / "runs" / f"{suite.name}-{key}")
+        if args.part != "suite":
+            real_runs = {k: evaluate_all(v["suite"], adapters, real_resolutions, scorers, work / "runs" / "real")
+                         for k, v in real.items()}
+        if args.part != "all":
+            return 0
         counts = {"suite": suite.summary() | {"manifest_sha256_12": key},
                   "real_text": (real["text"]["counts"].get("text") or {}) | {"images": len(real["text"]["suite"].images)},
                   "real_faces": (real["faces"]["counts"].get("face") or {}) | {"images": len(real["faces"]["suite"].images)}}
