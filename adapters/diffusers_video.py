@@ -28,7 +28,7 @@ from tfbench.adapters.torch_common import (crop_to, dtype_name, parse_device, pa
                                            require_torch, resolve_hub_folder, to_model, to_protocol)
 from tfbench.errors import AdapterArgumentError, AdapterError
 from tfbench.protocol import Adapter, AdapterInfo, Compression, continuous_bpp
-from tfbench.video_resize import frames_for_rule
+from tfbench.video.resize import frames_for_rule
 
 # class name -> (temporal factor, spatial factor) used when the loaded model does not say
 VIDEO_VAES: dict[str, tuple[int, int]] = {

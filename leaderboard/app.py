@@ -14,5 +14,7 @@ navigation = st.navigation([
     st.Page(str(VIEWS / "compression.py"), title="Compression", url_path="compression"),
     st.Page(str(VIEWS / "crops.py"), title="Crops viewer", url_path="crops"),
     st.Page(str(VIEWS / "submit.py"), title="Submit", url_path="submit"),
+    st.Page(str(VIEWS / "about.py"), title="About", url_path="about"),
+    st.Page(str(VIEWS / "maintainer.py"), title="Maintainer", url_path="maintainer"),
 ])
 navigation.run()

@@ -1,7 +1,8 @@
 """Per-instance rows (one scored word or face) taken from a run's records, with their crop pairs.
 
 Crops are read through a ``CropReader`` (a run folder on disk or a validated submission zip) and kept
-only when both files are real PNGs under the size limit, so the store never holds anything else.
+only when both files are real PNGs under the size limit, so the store never holds anything else. Video
+records hold one clip each; their instances carry the 0-based ``frame`` they were scored on (-1 for images).
 """
 from __future__ import annotations
 
@@ -35,6 +36,17 @@ class Instance:
     crop: str | None = None
     orig_png: bytes | None = None
     recon_png: bytes | None = None
+    frame: int = -1  # video: the frame the instance was scored on
+    landmarks: str | None = None  # faces: JSON of the 5 landmarks relative to the crop (re-embedding)
+
+    @property
+    def scored(self) -> bool:
+        return (self.t_acc if self.kind == "text" else self.f_sim) is not None
+
+    @property
+    def where(self) -> str:
+        at = f" frame {self.frame}" if self.frame >= 0 else ""
+        return f"{self.image}{at} {'word' if self.kind == 'text' else 'face'} {self.idx}"
 
 
 def _num(value: Any) -> float | None:
@@ -45,6 +57,16 @@ def _num(value: Any) -> float | None:
 
 def _text(value: Any, limit: int = 500) -> str | None:
     return None if value is None else str(value)[:limit]
+
+
+def _landmarks(value: Any) -> str | None:
+    """Five finite (x, y) pairs as compact JSON (full float precision), else None."""
+    import json
+
+    if (isinstance(value, list) and len(value) == 5
+            and all(isinstance(p, list) and len(p) == 2 and all(_num(c) is not None for c in p) for p in value)):
+        return json.dumps([[float(c) for c in p] for p in value])
+    return None
 
 
 def folder_reader(root: Path) -> CropReader:
@@ -75,25 +97,38 @@ def _png(data: bytes | None) -> bytes | None:
     return data if size is not None and 0 < size[0] <= MAX_CROP_SIDE and 0 < size[1] <= MAX_CROP_SIDE else None
 
 
-def from_records(records: Iterable[dict[str, Any]], read_crop: CropReader | None = None) -> list[Instance]:
-    """Scored instances of the latest record of each image (errors and skipped instances are left out)."""
+def latest_records(records: Iterable[Any]) -> list[dict[str, Any]]:
+    """The last record of each image (a rerun appends), in image order; lines that are not records are dropped."""
     latest: dict[str, dict[str, Any]] = {}
     for rec in records:
         if isinstance(rec, dict) and "image" in rec:
             latest[str(rec["image"])] = rec
+    return [latest[k] for k in sorted(latest)]
+
+
+def _instance(image: str, kind: str, item: dict[str, Any]) -> Instance:
+    frame = item.get("frame")
+    return Instance(image=image[:300], kind=kind, idx=item["i"], ratio=_num(item.get("ratio")),
+                    gt=_text(item.get("gt")), pred=_text(item.get("pred")),
+                    t_acc=_num(item.get("t_acc")), t_ned=_num(item.get("t_ned")),
+                    f_sim=_num(item.get("f_sim")), f_kept=_num(item.get("f_kept")),
+                    psnr=_num(item.get("psnr")), ssim=_num(item.get("ssim")),
+                    frame=frame if isinstance(frame, int) and not isinstance(frame, bool) and frame >= 0 else -1,
+                    landmarks=_landmarks(item.get("crop_landmarks")) if kind == "face" else None)
+
+
+def from_records(records: Iterable[dict[str, Any]], read_crop: CropReader | None = None) -> list[Instance]:
+    """Scored instances of the latest record of each image (errors and skipped instances are left out)."""
     out: list[Instance] = []
-    for image, rec in sorted(latest.items()):
+    for rec in latest_records(records):
         if rec.get("status") != "ok":
             continue
+        image = str(rec["image"])
         for kind, items in (("text", rec.get("words")), ("face", rec.get("faces"))):
             for item in items if isinstance(items, list) else []:
                 if not isinstance(item, dict) or item.get("skipped") or not isinstance(item.get("i"), int):
                     continue
-                inst = Instance(image=image[:300], kind=kind, idx=item["i"], ratio=_num(item.get("ratio")),
-                                gt=_text(item.get("gt")), pred=_text(item.get("pred")),
-                                t_acc=_num(item.get("t_acc")), t_ned=_num(item.get("t_ned")),
-                                f_sim=_num(item.get("f_sim")), f_kept=_num(item.get("f_kept")),
-                                psnr=_num(item.get("psnr")), ssim=_num(item.get("ssim")))
+                inst = _instance(image, kind, item)
                 crop = item.get("crop")
                 if isinstance(crop, str) and read_crop is not None:
                     orig, recon = _png(read_crop(f"{crop}.orig.png")), _png(read_crop(f"{crop}.recon.png"))

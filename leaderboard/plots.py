@@ -11,20 +11,19 @@ from typing import Any, Iterable, Mapping
 import altair as alt
 import pandas as pd
 
+from tfbench.leaderboard.columns import metric_columns
 from tfbench.leaderboard.instances import Instance
 
-LABELS = {"t_acc": "T-ACC", "t_ned": "T-NED", "f_sim": "F-Sim", "f_kept": "F-kept"}
-SIDES = {"t_acc": "text", "t_ned": "text", "f_sim": "face", "f_kept": "face"}
 BUCKETS = ("small", "medium", "large")
 
 
 def bucket_data(result: Mapping[str, Any]) -> pd.DataFrame:
     rows = []
-    for metric, side in SIDES.items():
-        block = (result.get("metrics", {}).get(side) or {}).get(metric) or {}
+    for col in metric_columns():
+        block = (result.get("metrics", {}).get(col.side) or {}).get(col.metric) or {}
         for bucket in BUCKETS:
             if block.get(bucket) is not None:
-                rows.append({"metric": LABELS[metric], "bucket": bucket, "value": float(block[bucket])})
+                rows.append({"metric": col.label, "bucket": bucket, "value": float(block[bucket])})
     return pd.DataFrame(rows, columns=["metric", "bucket", "value"])
 
 
@@ -34,9 +33,19 @@ def bucket_bars(result: Mapping[str, Any]) -> alt.Chart:
         x=alt.X("bucket:N", sort=list(BUCKETS), title=None),
         y=alt.Y("value:Q", title="score"),
         color=alt.Color("bucket:N", sort=list(BUCKETS), legend=None),
-        column=alt.Column("metric:N", title=None, sort=list(LABELS.values())),
+        column=alt.Column("metric:N", title=None, sort=[c.label for c in metric_columns()]),
         tooltip=["metric", "bucket", alt.Tooltip("value:Q", format=".3f")],
     ).properties(width=120, height=180)
+
+
+def curve_metrics() -> list[tuple[str, str, str]]:
+    """(label, key, side) of the first leaderboard metric of each side stored per instance (T-ACC, F-Sim)."""
+    stored = set(Instance.__dataclass_fields__)
+    out: dict[str, tuple[str, str, str]] = {}
+    for c in metric_columns():
+        if c.metric in stored:
+            out.setdefault(c.side, (c.label, c.metric, c.side))
+    return list(out.values())
 
 
 def _geo_centre(lo: float, hi: float) -> float:
@@ -52,14 +61,14 @@ def scale_data(runs: Iterable[tuple[Mapping[str, Any], list[Instance]]], bins: i
     rows = []
     for result, instances in runs:
         res = str(result["suite"]["resolution"])
-        for metric, side in (("t_acc", "text"), ("f_sim", "face")):
+        for label, metric, side in curve_metrics():
             own = sorted((i for i in instances if i.kind == side and i.ratio is not None
                           and getattr(i, metric) is not None), key=lambda i: i.ratio)
             if own:
                 n = min(bins, len(own))
                 for b in range(n):
                     group = own[b * len(own) // n:(b + 1) * len(own) // n]
-                    rows.append({"resolution": res, "metric": LABELS[metric], "source": "instances",
+                    rows.append({"resolution": res, "metric": label, "source": "instances",
                                  "scale": group[len(group) // 2].ratio,
                                  "value": sum(getattr(i, metric) for i in group) / len(group), "n": len(group)})
                 continue
@@ -69,7 +78,7 @@ def scale_data(runs: Iterable[tuple[Mapping[str, Any], list[Instance]]], bins: i
                 continue
             for k, bucket in enumerate(BUCKETS):
                 if block.get(bucket) is not None:
-                    rows.append({"resolution": res, "metric": LABELS[metric], "source": "buckets",
+                    rows.append({"resolution": res, "metric": label, "source": "buckets",
                                  "scale": _geo_centre(edges[k], edges[k + 1]), "value": float(block[bucket]),
                                  "n": (result["metrics"][side].get("n") or {}).get(bucket)})
     return pd.DataFrame(rows, columns=["resolution", "metric", "source", "scale", "value", "n"])
@@ -97,20 +106,24 @@ def pareto_front(frame: pd.DataFrame, x: str = "bpp", y: str = "T-ACC") -> pd.Se
 
 
 def compression_data(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
-    data = frame[["adapter", "res", "source", "bpp", metric]].dropna().copy()
+    """Rows of ONE selection (suite, resolution, backends) with bpp and the score; ``pareto`` marks the front."""
+    data = frame[["adapter", "family", "bpp", metric]].dropna(subset=["bpp", metric]).copy()
     data["pareto"] = pareto_front(data, "bpp", metric)
+    data["front"] = data["pareto"].map({True: "on the Pareto front", False: "dominated"})
     return data.rename(columns={metric: "score"})
 
 
-def compression_chart(frame: pd.DataFrame, metric: str = "T-ACC") -> alt.LayerChart:
+def compression_chart(frame: pd.DataFrame, metric: str, title: str) -> alt.LayerChart:
+    """bits per pixel vs a score for one selection; legends: Pareto front (colour) and family (shape)."""
     data = compression_data(frame, metric)
-    points = alt.Chart(data).mark_circle(size=90).encode(
+    colours = alt.Scale(domain=["on the Pareto front", "dominated"], range=["#d62728", "#7f7f7f"])
+    points = alt.Chart(data).mark_point(size=110, filled=True).encode(
         x=alt.X("bpp:Q", scale=alt.Scale(type="log"), title="bits per pixel (log)"),
         y=alt.Y("score:Q", title=metric),
-        color=alt.condition("datum.pareto", alt.value("#d62728"), alt.value("#7f7f7f")),
-        shape=alt.Shape("res:N", title="resolution"),
-        tooltip=["adapter", "res", "source", alt.Tooltip("bpp:Q", format=".3f"), alt.Tooltip("score:Q", format=".3f"), "pareto"],
+        color=alt.Color("front:N", scale=colours, title="Pareto front"),
+        shape=alt.Shape("family:N", title="family"),
+        tooltip=["adapter", "family", alt.Tooltip("bpp:Q", format=".3f"), alt.Tooltip("score:Q", format=".3f"), "front"],
     )
     front = alt.Chart(data[data["pareto"]].sort_values("bpp")).mark_line(color="#d62728").encode(
         x="bpp:Q", y="score:Q", order="bpp:Q")
-    return (front + points).properties(title=f"{metric} vs bits per pixel (Pareto front in red)", width=640, height=380)
+    return (front + points).properties(title=title, width=640, height=380)

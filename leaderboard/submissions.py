@@ -1,183 +1,132 @@
-"""Submissions: a results.json (and optionally a zip of its records and crops) into a pending queue.
+"""Submissions: a results.json (and optionally a zip of its records and crops) into a pending queue, and its
+approval into a row.
 
-Everything is read as bytes and checked before it is stored: size limits, strict JSON (no NaN), the
-results schema, and for the zip every entry name (no absolute paths, ``..``, backslashes, drive letters
-or links: zip-slip), entry count, total and per-entry size and compression ratio (zip bombs). Nothing is
-ever extracted to disk and nothing is ever unpickled: the zip is kept as bytes and read entry by entry.
-A maintainer approves a submission (``tfbench leaderboard approve ID``), which imports it as a row.
+`submit` (the web form and `tfbench leaderboard submit` alike) checks the files (:mod:`.bundle`) and the
+suite identity, then queues them: identical content already pending is the same entry, and one client may
+queue at most ``queue.per_hour()`` per hour. `approve` (CLI or the maintainer page) verifies again and in
+full: a submission with records is checked against them and its suite (:mod:`.verify`) and its crops are
+re-read by the declared backends (:mod:`.reread`); it becomes a `verified` row. A results-only submission
+becomes an `unverified` row (never ranked). Nothing changes when a check fails; `preview` shows what an
+approval would change against the current row before anything changes.
 """
 from __future__ import annotations
 
-import io
+import hashlib
 import json
-import re
-import stat
-import zipfile
-import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from tfbench.errors import TfbenchError
-from tfbench.leaderboard.instances import MAX_CROP_BYTES, MAX_CROP_SIDE, Instance, from_records, png_size
-from tfbench.leaderboard.schema import validate_results
-from tfbench.leaderboard.store import ImportOutcome, Store
+from tfbench.leaderboard import queue
+from tfbench.leaderboard.bundle import SubmissionError, parse_bundle, parse_results
+from tfbench.leaderboard.changes import describe
+from tfbench.leaderboard.instances import Instance
+from tfbench.leaderboard.reread import MIN_SAMPLE
+from tfbench.leaderboard.schema import RowKey, row_key
+from tfbench.leaderboard.store import ImportOutcome, Store, content_digest
+from tfbench.leaderboard.suitedefs import check_identity, lookup
+from tfbench.leaderboard.verify import verify_row
 
-MAX_RESULTS_BYTES = 2 * 1024 * 1024
-MAX_BUNDLE_BYTES = 64 * 1024 * 1024
-MAX_BUNDLE_ENTRIES = 20_000
-MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024
-MAX_RECORDS_BYTES = 64 * 1024 * 1024
-MAX_COMPRESSION_RATIO = 100
-_ALLOWED = re.compile(r"^(records\.jsonl|run\.json|results\.json|crops/[A-Za-z0-9=.,+_-]{1,200}/[wf]\d{1,6}\.(orig|recon)\.png)$")
-
-
-class SubmissionError(TfbenchError, ValueError):
-    """A submitted file breaks a rule; the message says which and what to do."""
+__all__ = ["SubmissionError", "submit", "preview", "approve", "reject", "Preview", "Approval"]
 
 
-def _reject_constant(name: str) -> float:
-    raise SubmissionError(f"results.json contains {name}; only finite numbers are accepted")
+def content_hash(data: dict[str, Any], bundle_raw: bytes | None) -> str:
+    h = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    h.update(hashlib.sha256(bundle_raw).digest() if bundle_raw is not None else b"no bundle")
+    return h.hexdigest()
 
 
-def parse_results(raw: bytes, name: str = "results.json") -> dict[str, Any]:
-    """Bytes of a results.json -> validated dict (size limit, UTF-8, strict JSON, schema)."""
-    if len(raw) > MAX_RESULTS_BYTES:
-        raise SubmissionError(f"{name} is {len(raw):,} bytes; the limit is {MAX_RESULTS_BYTES:,}")
-    try:
-        data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-    except UnicodeDecodeError as exc:
-        raise SubmissionError(f"{name} is not UTF-8 text (byte {exc.start}); upload the results.json a run wrote") from exc
-    except json.JSONDecodeError as exc:
-        raise SubmissionError(f"{name} is not valid JSON (line {exc.lineno}: {exc.msg})") from exc
-    return validate_results(data, name)
-
-
-def _entry_name(info: zipfile.ZipInfo) -> str:
-    name = info.filename
-    parts = name.split("/")
-    if (not name or "\x00" in name or "\\" in name or name.startswith("/") or re.match(r"^[A-Za-z]:", name)
-            or any(p in ("..", ".") for p in parts)):
-        raise SubmissionError(f"zip entry {name!r} has an unsafe path (absolute, '..', backslash or drive); "
-                              f"zip the run folder's records.jsonl and crops/ as relative paths")
-    if stat.S_ISLNK(info.external_attr >> 16):
-        raise SubmissionError(f"zip entry {name!r} is a symbolic link; links are not accepted")
-    if info.flag_bits & 0x1:
-        raise SubmissionError(f"zip entry {name!r} is encrypted; encrypted zips are not accepted")
-    return name
-
-
-@dataclass
-class Bundle:
-    """A validated zip of one run folder's records.jsonl and crops/, kept in memory."""
-
-    zf: zipfile.ZipFile  # open on the bytes in memory
-    names: dict[str, zipfile.ZipInfo]  # relative name (common top folder stripped) -> entry
-
-    def read(self, rel: str) -> bytes | None:
-        info = self.names.get(rel)
-        if info is None:
-            return None
-        limit = MAX_RECORDS_BYTES if rel == "records.jsonl" else MAX_CROP_BYTES
-        try:
-            with self.zf.open(info) as f:
-                data = f.read(limit + 1)  # never trust the declared size alone
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
-            raise SubmissionError(f"zip entry {info.filename!r} cannot be read ({exc})") from exc
-        if len(data) > limit:
-            raise SubmissionError(f"zip entry {info.filename!r} is larger than its limit ({limit:,} bytes)")
-        return data
-
-    def instances(self) -> list[Instance]:
-        raw = self.read("records.jsonl")
-        if raw is None:
-            return []
-        records = []
-        for n, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                records.append(json.loads(line, parse_constant=_reject_constant))
-            except json.JSONDecodeError as exc:
-                raise SubmissionError(f"records.jsonl line {n} is not valid JSON ({exc.msg})") from exc
-        crops = {k for k in self.names if k.startswith("crops/")}
-        return from_records(records, lambda rel: self.read(rel) if rel in crops else None)
-
-
-def parse_bundle(raw: bytes, name: str = "bundle.zip") -> Bundle:
-    """Bytes of a zip -> :class:`Bundle`, or one SubmissionError naming the first broken rule."""
-    if len(raw) > MAX_BUNDLE_BYTES:
-        raise SubmissionError(f"{name} is {len(raw):,} bytes; the limit is {MAX_BUNDLE_BYTES:,}")
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(raw))
-    except zipfile.BadZipFile as exc:
-        raise SubmissionError(f"{name} is not a zip file ({exc})") from exc
-    try:
-        return _checked_bundle(zf, name)
-    except BaseException:
-        zf.close()
-        raise
-
-
-def _checked_bundle(zf: zipfile.ZipFile, name: str) -> Bundle:
-    """Every rule on the entries of an opened zip; reads each PNG's header through the size-limited reader."""
-    infos = zf.infolist()
-    if len(infos) > MAX_BUNDLE_ENTRIES:
-        raise SubmissionError(f"{name} has {len(infos):,} entries; the limit is {MAX_BUNDLE_ENTRIES:,}")
-    files = [(_entry_name(i), i) for i in infos]
-    files = [(n, i) for n, i in files if not i.is_dir()]
-    total = sum(i.file_size for _, i in files)
-    if total > MAX_UNCOMPRESSED_BYTES:
-        raise SubmissionError(f"{name} unpacks to {total:,} bytes; the limit is {MAX_UNCOMPRESSED_BYTES:,}")
-    for n, i in files:
-        if i.file_size > MAX_COMPRESSION_RATIO * max(i.compress_size, 1024):
-            raise SubmissionError(f"zip entry {n!r} expands {i.file_size / max(i.compress_size, 1):.0f}x; "
-                                  f"refused as a possible zip bomb")
-    tops = {n.split("/", 1)[0] for n, _ in files}
-    strip = ""
-    if len(tops) == 1 and tops != {"crops"} and all("/" in n for n, _ in files):
-        strip = f"{tops.pop()}/"  # the run folder itself was zipped
-    names: dict[str, zipfile.ZipInfo] = {}
-    for n, i in files:
-        rel = n[len(strip):]
-        if not _ALLOWED.match(rel):
-            raise SubmissionError(f"zip entry {n!r} is not part of a run folder; a bundle holds only "
-                                  f"records.jsonl, run.json, results.json and crops/<image>/<w|f><i>.<orig|recon>.png")
-        names[rel] = i
-    bundle = Bundle(zf, names)
-    for rel in names:
-        if rel.endswith(".png"):
-            size = png_size(bundle.read(rel) or b"")
-            if size is None:
-                raise SubmissionError(f"zip entry {rel!r} is not a PNG file")
-            if not (0 < size[0] <= MAX_CROP_SIDE and 0 < size[1] <= MAX_CROP_SIDE):
-                raise SubmissionError(f"zip entry {rel!r} is {size[0]}x{size[1]} pixels; crops are at most "
-                                      f"{MAX_CROP_SIDE}x{MAX_CROP_SIDE}")
-    return bundle
-
-
-def submit(store: Store, results_raw: bytes, bundle_raw: bytes | None = None, note: str = "") -> int:
-    """Validate and queue a submission; returns its id (status ``pending``)."""
+def submit(store: Store, results_raw: bytes, bundle_raw: bytes | None = None, note: str = "",
+           client: str = "cli") -> queue.Queued:
+    """Check and queue a submission (status ``pending``); the same content already pending is not queued twice."""
     data = parse_results(results_raw)
     if bundle_raw is not None:
         bundle = parse_bundle(bundle_raw)
-        bundle.instances()  # the records must parse now, not at approval time
-    return store.add_submission(data, bundle_raw, note)
+        bundle.records()  # the records must parse now, not at approval time
+    check_identity(lookup(store, data["suite"]), data)
+    return queue.add(store, data, bundle_raw, note, client, content_hash(data, bundle_raw))
 
 
-def approve(store: Store, submission_id: int) -> ImportOutcome:
-    """Import a pending submission as a leaderboard row (labelled with its id) and mark it approved."""
-    status, data, bundle_raw = store.submission_payload(submission_id)
+@dataclass
+class Preview:
+    """What approving a submission would do: which row, which version, verified or not, what changes."""
+
+    submission_id: int
+    key: RowKey
+    version: int
+    verified: bool  # it carries records: approval verifies it (else it becomes `unverified`)
+    current: dict[str, Any] | None
+    changes: list[str] = field(default_factory=list)
+    identical: bool = False  # the same content as the current version: approving adds nothing
+
+    def lines(self) -> list[str]:
+        if self.identical and self.current is not None:
+            return [f"#{self.submission_id}: {self.key.label()}: identical to the current version "
+                    f"{self.current['_row']['version']} (row #{self.current['_row']['id']}); approving changes nothing"]
+        what = "verified row (records checked, crops re-read)" if self.verified else "unverified row (results only)"
+        head = (f"#{self.submission_id}: {self.key.label()} -> version {self.version}, {what}"
+                if self.current else f"#{self.submission_id}: {self.key.label()} -> new row, {what}")
+        if self.current is not None:
+            cur = self.current["_row"]
+            head += f"; current: version {cur['version']} ({cur['status']}, row #{cur['id']})"
+        return [head, *(f"    {c}" for c in self.changes)]
+
+
+@dataclass
+class Approval:
+    preview: Preview
+    outcome: ImportOutcome | None  # None for a dry run
+    report: dict[str, Any]
+
+
+def _load(store: Store, submission_id: int) -> tuple[dict[str, Any], list[dict[str, Any]], list[Instance]]:
+    status, data, bundle_raw = queue.payload(store, submission_id)
     if status != "pending":
         raise SubmissionError(f"submission {submission_id} is already {status}")
-    instances = parse_bundle(bundle_raw).instances() if bundle_raw else []
-    outcome = store.import_results(parse_results(json.dumps(data).encode("utf-8")), instances, source="submission",
+    data = parse_results(json.dumps(data).encode("utf-8"))
+    if not bundle_raw:
+        return data, [], []
+    bundle = parse_bundle(bundle_raw)
+    records = bundle.records()
+    return data, records, bundle.instances(records)
+
+
+def _plan(store: Store, submission_id: int, data: dict[str, Any], records: list[dict[str, Any]],
+          instances: list[Instance]) -> Preview:
+    key = row_key(data)
+    current = store.current(key)
+    version = 1 if current is None else int(current["_row"]["version"]) + 1
+    same = current is not None and current["_row"]["digest"] == content_digest(data, instances)
+    return Preview(submission_id, key, version, bool(records), current, describe(current, data), same)
+
+
+def preview(store: Store, submission_id: int) -> Preview:
+    """What approving a pending submission would change against the current row; changes nothing."""
+    return _plan(store, submission_id, *_load(store, submission_id))
+
+
+def approve(store: Store, submission_id: int, sample: int | None = MIN_SAMPLE, dry_run: bool = False) -> Approval:
+    """Verify a pending submission and add it as the next version of its row (``dry_run``: verify only).
+
+    ``sample``: crops to re-read (at least 200; None = all of them).
+    """
+    data, records, instances = _load(store, submission_id)
+    plan = _plan(store, submission_id, data, records, instances)
+    if records:
+        report = verify_row(store, data, records, instances, sample=sample, require_crops=True)
+        status = "verified"
+    else:
+        check_identity(lookup(store, data["suite"]), data)
+        report, status = {"unverified": "results only: no records to check"}, "unverified"
+    if dry_run:
+        return Approval(plan, None, report)
+    outcome = store.import_results(data, instances, source="submission", status=status, verification=report,
                                    label=f"submission #{submission_id}", origin=f"submission #{submission_id}")
-    store.decide_submission(submission_id, "approved", outcome.result_id)
-    return outcome
+    queue.decide(store, submission_id, "approved", outcome.result_id)
+    return Approval(plan, outcome, report)
 
 
-def reject(store: Store, submission_id: int) -> None:
-    status, _, _ = store.submission_payload(submission_id)
+def reject(store: Store, submission_id: int, reason: str = "") -> None:
+    status, _, _ = queue.payload(store, submission_id)
     if status != "pending":
         raise SubmissionError(f"submission {submission_id} is already {status}")
-    store.decide_submission(submission_id, "rejected")
+    queue.decide(store, submission_id, "rejected", reason=reason)

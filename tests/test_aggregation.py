@@ -301,6 +301,21 @@ def test_git_revision_is_the_checkouts_wherever_tfbench_runs_from(tmp_path, monk
     assert git_revision() == here
 
 
+def test_git_revision_is_none_in_a_checkout_without_commits(tmp_path, monkeypatch):
+    import shutil
+    import subprocess
+
+    from tfbench import results
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    probe = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True)
+    assert probe.returncode != 0 and probe.stdout.strip() == "HEAD"  # git prints the unresolved name and fails
+    monkeypatch.setattr(results, "__file__", str(tmp_path / "results.py"))  # as if the code lived in that checkout
+    assert results.git_revision() is None
+
+
 
 def test_face_groups_break_scores_down_per_label_value():
     def face(sim, groups, ratio):
@@ -333,3 +348,25 @@ def test_undefined_reason_names_the_empty_buckets_with_their_counts():
     assert undefined_reason(block, {"small": 4}) == "empty buckets: medium, large (n s/m/l 4/0/0)"
     assert undefined_reason({"small": 1, "medium": 1, "large": 1, "mean": None}, {}) == "no value"
     assert undefined_reason({"mean": 0.5}, {}) is None
+
+
+def test_optional_record_fields_curation_marks_and_unnamed_subsets():
+    """Made-up records: a failed image without counts, a face-only and a text-only image, skipped and excluded
+    instances (excluded ones are counted per reason, skipped ones are not scored), an image without a set."""
+    failed = {"image": "a_failed", "status": "error", "stage": "decode", "error": "bad file"}
+    faces_only = {"image": "b_faces", "subset": "people", "status": "ok", "faces": [
+        {"ratio": 0.5, "f_sim": 0.75},
+        {"ratio": 0.5, "skipped": "not scorable: no landmarks", "excluded": "no_landmarks"},
+        {"ratio": 0.5, "skipped": "not scorable: no landmarks", "excluded": "no_landmarks"},
+        {"ratio": 0.05, "skipped": "below the smallest bucket at this resolution"}]}
+    words_only = {"image": "c_words", "status": "ok", "words": [
+        {"ratio": 0.5, "t_acc": 1.0},
+        {"ratio": 0.5, "skipped": "unreadable on the original", "excluded": "unreadable"},
+        {"ratio": 0.5, "excluded": "some-other-mark", "t_acc": 0.0}]}
+    agg = aggregate_records([failed, faces_only, words_only], TE, FE)
+    assert agg["failures"]["images"] == 1 and (agg["failures"]["words"], agg["failures"]["faces"]) == (0, 0)
+    assert agg["counts"] == {"images": 3, "words": 2, "faces": 1, "unreadable_words": 1, "faces_without_landmarks": 2}
+    assert agg["metrics"]["face"]["f_sim"]["instance_mean"] == 0.75 and agg["metrics"]["face"]["n"]["large"] == 1
+    assert agg["metrics"]["text"]["t_acc"]["instance_mean"] == 0.5
+    assert sorted(agg["subsets"]) == ["", "people"]  # an image without a set is listed under the empty name
+    assert agg["subsets"][""]["text"]["n"]["large"] == 2 and agg["subsets"]["people"]["face"]["n"]["large"] == 1

@@ -168,8 +168,8 @@ def test_another_backend_version_recurates_once_and_caches(folder, imported, sco
 
 
 def test_a_changed_video_clip_stops_the_run(tmp_path, scorers, capsys):
-    from tfbench.video_import import import_clip
-    from tfbench.video_io import write_video
+    from tfbench.datasets.clip import import_clip
+    from tfbench.video.io import write_video
 
     font = ImageFont.truetype(str(package_file("matplotlib", "mpl-data/fonts/ttf/DejaVuSans.ttf")), 40)
     frames = []

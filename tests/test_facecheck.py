@@ -241,7 +241,7 @@ def test_video_faces_are_linked_into_tracks_scored_per_frame(face_data, tmp_path
     pytest.importorskip("av")
     from tests.facecheck_fixtures import paste_face
     from tfbench.metrics.face import YuNetDetector
-    from tfbench.video_io import write_video
+    from tfbench.video.io import write_video
 
     det = YuNetDetector()
     base = np.asarray(Image.fromarray(face_data.images["df_img14.jpg"]).resize((320, 320)))
@@ -606,7 +606,7 @@ def test_crowd_clip_tracks_h264_crf23_passes_preserve_and_crf45_fails(shared, tm
     pytest.importorskip("av", reason="PyAV (tfbench[video]) encodes the test clips")
     from itertools import islice
 
-    from tfbench.video_io import iter_frames, write_video
+    from tfbench.video.io import iter_frames, write_video
 
     clip = shared / "data/video/facenet_pytorch_video.mp4"
     runs = {}

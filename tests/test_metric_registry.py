@@ -160,6 +160,7 @@ def test_metrics_and_backends_from_entry_points(tmp_path, monkeypatch):
         assert list(OCR_BACKENDS) == ["rapidocr", "parseq", "paddleocr", "upper"] and "upper" in OCR_BACKENDS
         assert len(OCR_BACKENDS) == 4 and len(FACE_BACKENDS) == 4
         assert OCR_BACKENDS["upper"] == "toyplug:UpperOcr"
+        assert TextScorer("upper").backend.name == "upper"  # the scorer builds a plugin backend by its name
         scores = TextScorer(create_ocr_backend("upper")).score([None, None], ["UPPER", "low"])
         assert scores == [{"pred": "UPPER", "t_acc": 1.0, "t_ned": 1.0, "t_len_ok": 1.0},
                           {"pred": "UPPER", "t_acc": 0.0, "t_ned": 0.0, "t_len_ok": 0.0}]
@@ -175,11 +176,15 @@ def test_metrics_and_backends_from_entry_points(tmp_path, monkeypatch):
     assert "t_len_ok" not in check_names() and "upper" not in OCR_BACKENDS
 
 
-def test_a_broken_metric_plugin_is_one_clear_error(tmp_path, monkeypatch):
-    _dist(tmp_path, "badmetric", "[tfbench.metrics]\nnot_a_spec = badmetric:VALUE\n", "VALUE = 3\n")
+@pytest.mark.parametrize("target,message", [
+    ("VALUE", r"^metric plugin 'bad' \(badmetric:VALUE\) is a int, not a MetricSpec$"),
+    ("MISSING", r"^metric plugin 'bad' \(badmetric:MISSING\) failed to load: .*MISSING"),
+])
+def test_a_broken_metric_plugin_is_one_clear_error(tmp_path, monkeypatch, target, message):
+    _dist(tmp_path, "badmetric", f"[tfbench.metrics]\nbad = badmetric:{target}\n", "VALUE = 3\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     try:
-        with pytest.raises(TfbenchError, match=r"metric plugin 'not_a_spec' \(badmetric:VALUE\) is a int, not a MetricSpec"):
+        with pytest.raises(TfbenchError, match=message):
             reg.refresh_plugins()
     finally:
         monkeypatch.undo()
@@ -194,6 +199,12 @@ def test_small_accessors_pin_their_edges():
     results = {"metrics": {"text": {"n": {"small": 1, "medium": 0, "large": 2}}, "face": {"n": [1, 2, 3]}}}
     assert t_acc.counts(results) == {"small": 1, "medium": 0, "large": 2}
     assert get_metric("f_sim").counts(results) is None and get_metric("f_sim_std").counts(results) is None
+    assert get_metric("t_acc_flip_rate").counts(results) is None  # a temporal text metric has no bucket counts
+    assert [m.name for m in metrics_for(check_default=True)] == ["t_acc", "t_ned", "f_sim"]
+    assert "t_acc" not in [m.name for m in metrics_for(check_default=False)]
+    with pytest.raises(UnknownNameError) as e:
+        metrics_for("txt")
+    assert str(e.value) == "unknown side 'txt' (sides: text, face, video)"
     assert metric_for_key("face", "f_sim_std") is None and metric_for_key("text", "psnr").name == "text_psnr"
     assert list(METRICS)[:4] == ["t_acc", "t_ned", "psnr", "ssim"] and len(METRICS) == len(list(METRICS))
     assert METRICS["psnr"] is get_metric("text_psnr")  # the first metric stored under a key
@@ -272,6 +283,7 @@ def test_refreshing_plugins_survives_a_plugin_metric_that_was_unregistered(tmp_p
         reg.refresh_plugins()
         assert "t_gone" in check_names()
         unregister_metric("t_gone")
+        assert "t_gone" not in check_names()  # plugins are read once: an unregistered one stays away until a refresh
         reg.refresh_plugins()  # forgets it without tripping over its absence, and reads it again
         assert "t_gone" in check_names()
     finally:

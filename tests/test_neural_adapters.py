@@ -23,6 +23,7 @@ diffusers = pytest.importorskip("diffusers")
 from tfbench.adapters.torch_adapter import Latent  # noqa: E402
 from tfbench.errors import AdapterArgumentError, AdapterError, MissingWeightsError, TfbenchError  # noqa: E402
 from tfbench.registry import BUILTIN_ADAPTERS, create_adapter  # noqa: E402
+from tests.tiny_decoders import quiet_output  # noqa: E402
 
 NEURAL_MODULES = ("diffusers_image", "taesd", "taming_vqgan")
 H, W = 37, 50  # not a multiple of any compression factor: exercises padding and cropping
@@ -42,8 +43,9 @@ class Case:
 
 def _tiny_kl(root: Path, cls: Any, **extra: Any) -> Any:
     torch.manual_seed(0)
-    return cls(block_out_channels=(8, 16), layers_per_block=1, norm_num_groups=4,
-               down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2, **extra)
+    return quiet_output(cls(block_out_channels=(8, 16), layers_per_block=1, norm_num_groups=4,
+                            down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2,
+                            **extra))
 
 
 def case_kl(root: Path) -> Case:
@@ -86,6 +88,7 @@ def case_vq(root: Path) -> Case:
     vae = diffusers.VQModel(block_out_channels=(8, 16), layers_per_block=1, norm_num_groups=4,
                             down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2,
                             latent_channels=4, num_vq_embeddings=32, vq_embed_dim=4).eval()
+    quiet_output(vae)
     vae.save_pretrained(root / "vq")
     # diffusers quantizes inside decode(): the adapter's code-index path must give the same images
     ref = lambda x: ((vae.decode(vae.encode(x * 2 - 1).latents).sample + 1) / 2).clamp(0, 1)
@@ -137,7 +140,7 @@ def case_taming(root: Path) -> Case:
 
     (root / "model.yaml").write_text(TAMING_CONFIG)
     torch.manual_seed(0)
-    model = build_vqgan(*read_config(root / "model.yaml")).eval()
+    model = quiet_output(build_vqgan(*read_config(root / "model.yaml")).eval())
     state = model.state_dict()
     state["loss.discriminator.main.0.weight"] = torch.randn(4, 3, 4, 4)  # training-only keys are dropped
     torch.save({"state_dict": state, "epoch": 3, "callbacks": {"ModelCheckpoint": LightningCallbackStandIn(root / "PWNED")}},

@@ -42,12 +42,18 @@ def test_sface_alignment_on_rgb_equals_alignment_of_a_bgr_copy(mini):
 
 
 def test_batch_size_is_capped_by_memory_not_by_suite():
-    identity = create_adapter("identity")  # declares 64
+    from tfbench.protocol import AdapterInfo
+
+    neural = create_adapter("identity")
+    neural.info, neural.max_batch_size = AdapterInfo(family="big-batch", kind="continuous"), 64
     per_image_mb = 1024 * 1024 * 3 * 4 / 2**20
-    assert batch_size_for(identity, None, 1024) == int(BATCH_BUDGET_MB // per_image_mb) == 5
-    assert batch_size_for(identity, None, 256) == 64
-    assert batch_size_for(identity, 12, 1024) == 12  # an explicit --batch-size is respected
-    assert batch_size_for(identity, None, None) == 64
+    assert batch_size_for(neural, None, 1024) == int(BATCH_BUDGET_MB // per_image_mb) == 5
+    assert batch_size_for(neural, None, 256) == 64
+    assert batch_size_for(neural, 12, 1024) == 12  # an explicit --batch-size is respected
+    assert batch_size_for(neural, None, None) == 64
+    # codecs and references work per image: one image per call, so scoring starts at once
+    assert batch_size_for(create_adapter("identity"), None, 256) == batch_size_for(create_adapter("jpeg"), None, 512) == 1
+    assert batch_size_for(create_adapter("jpeg"), 8, 512) == 8
 
 
 def test_budget_records_model_time_and_overhead(mini, scorers, tmp_path):

@@ -9,7 +9,7 @@ import pytest
 ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'tfbench[ray]'")
 
 from tfbench.cli import main  # noqa: E402
-from tfbench.engines.ray_engine import RayOptions, evaluate_ray  # noqa: E402
+from tfbench.engine.ray import RayOptions, evaluate_ray  # noqa: E402
 from tfbench.errors import AdapterError  # noqa: E402
 from tfbench.merge import merge_paths  # noqa: E402
 from tfbench.pipeline import evaluate, run_dir  # noqa: E402
@@ -91,8 +91,8 @@ def test_ray_skip_mode_counts_an_adapter_failure(ray_session, small, tmp_path):
     assert len(errors) == 1 and errors[0]["stage"] == "adapter"
 
 
-def test_ray_stop_mode_stops_with_a_clear_error(ray_session, mini, tmp_path):
-    two = mini_subset(mini, tmp_path / "suite", ("text_01", "face_01"), "mini2")
+def test_ray_stop_mode_stops_with_a_clear_error(ray_session, mini_v1, tmp_path):
+    two = mini_subset(mini_v1, tmp_path / "suite", ("text_01", "face_01"), "mini2")
     spec = "python:tests.fault_adapters:Flaky:fail_on=1,how=inf"
     with pytest.raises(AdapterError, match=r"contains 1 NaN/Inf values .*Records so far are kept"):
         evaluate_ray(two, create_adapter(spec), "256", tmp_path, RayOptions(workers=1))

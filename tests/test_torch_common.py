@@ -36,7 +36,9 @@ def test_to_model_maps_range_and_layout_and_back():
     v = to_model(video, parse_device("cpu"), parse_dtype("bf16"))
     assert tuple(v.shape) == (1, 3, 4, 5, 7) and v.dtype == torch.bfloat16
     assert np.abs(to_protocol(v) - video).max() < 4e-3  # bf16 has 8 mantissa bits
-    assert to_protocol(torch.full((1, 3, 2, 2), 3.0)).max() == 1.0  # clamped to [0, 1]
+    assert to_protocol(torch.full((1, 3, 2, 2), 1.1)).max() == 1.0  # overshoot is clamped to [0, 1] ...
+    with pytest.raises(AdapterError, match=r"raw output spans \[3, 3\].*probably returns \[0, 255\]"):
+        to_protocol(torch.full((1, 3, 2, 2), 3.0))  # ... a range mix-up is refused before any clamping
     with pytest.raises(AdapterError, match=r"\(N,H,W,3\)"):
         to_model(img[..., :2], parse_device("cpu"), parse_dtype("fp32"))
 

@@ -59,8 +59,8 @@ def test_bad_codec_arguments():
 
 def test_real_footage_gives_the_same_bitstream_every_run(shared):
     """On real footage x264 left to pick its own threads produced a different stream on most runs."""
-    from tfbench.video_io import iter_frames
-    from tfbench.video_resize import frame_to_canvas, plan_video
+    from tfbench.video.io import iter_frames
+    from tfbench.video.resize import frame_to_canvas, plan_video
 
     p = plan_video(1920, 1080, 480)
     clip = shared / "data" / "video" / "facenet_pytorch_video.mp4"

@@ -8,6 +8,7 @@ diffusers = pytest.importorskip("diffusers")
 from tfbench.errors import AdapterArgumentError, MissingWeightsError  # noqa: E402
 from tfbench.protocol import check_reconstruction  # noqa: E402
 from tfbench.registry import create_adapter  # noqa: E402
+from tests.tiny_decoders import quiet_output  # noqa: E402
 
 TINY = {
     "AutoencoderKLCogVideoX": dict(block_out_channels=(8, 8, 8, 8), latent_channels=4, layers_per_block=1,
@@ -35,7 +36,7 @@ def saved(tmp_path_factory):
     out = {}
     for cls, cfg in TINY.items():
         torch.manual_seed(0)
-        getattr(diffusers, cls)(**cfg).save_pretrained(root / cls / "vae")  # pipeline layout: model in vae/
+        quiet_output(getattr(diffusers, cls)(**cfg), 0.1).save_pretrained(root / cls / "vae")  # pipeline layout: model in vae/
         out[cls] = root / cls
     return out
 

@@ -7,10 +7,10 @@ import pytest
 from tfbench.datasets.tokbench_video import import_tokbench_video
 from tfbench.errors import ManifestError
 from tfbench.registry import create_adapter
-from tfbench.video_import import import_clip
-from tfbench.video_io import iter_frames, write_video
-from tfbench.video_manifest import load_video_suite_file
-from tfbench.video_pipeline import evaluate_video
+from tfbench.datasets.clip import import_clip
+from tfbench.video.io import iter_frames, write_video
+from tfbench.video.manifest import load_video_suite_file
+from tfbench.pipeline import evaluate
 
 
 def _clip(path, n, w=128, h=96):
@@ -54,7 +54,7 @@ def test_tokbench_video_layout_imports_and_runs(tmp_path, scorers):
     assert [x.frame for x in f.annotations] == [0, 2] and f.annotations[1].record.faces[0].ratio == 0.12
     assert np.allclose(f.annotations[0].record.faces[0].landmarks, KPS)
     assert report.words == 3 and report.faces == 2 and set(report.per_subset) == {"text_ch3", "text_ds", "face"}
-    r = evaluate_video(suite, create_adapter("identity"), "480", scorers, tmp_path / "out", score_all=True)
+    r = evaluate(suite, create_adapter("identity"), "480", scorers, tmp_path / "out", score_all=True)
     assert r["counts"]["clips"] == 3 and r["failures"]["images"] == 0
     assert r["suite"]["resolution"] == "480" and r["buckets"]["text"] == [0.005, 0.01, 0.02, 1.0]
 
@@ -113,8 +113,8 @@ def test_user_clip_faces_without_landmarks_get_them_at_import(face_clip, tmp_pat
     assert report.landmarks_detected == 2 and report.faces_without_landmarks == 1 and report.dropped == {}
     assert [len(a.record.faces) for a in clip.annotations] == [1, 1]
     assert [len(a.record.excluded_faces) for a in clip.annotations] == [1, 0]  # kept, marked, not scored
-    r = evaluate_video(load_video_suite_file(manifest), create_adapter("identity"), "256", scorers, tmp_path / "out",
-                       score_all=True)
+    r = evaluate(load_video_suite_file(manifest), create_adapter("identity"), "256", scorers, tmp_path / "out",
+                 score_all=True)
     assert sum(r["metrics"]["face"]["n"].values()) == 2 and r["counts"]["faces_without_landmarks"] == 1
     lm0, lm3 = (a.record.faces[0].landmarks for a in clip.annotations)
     assert np.allclose(lm0, det[0]["landmarks"], atol=0.01)

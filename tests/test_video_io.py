@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from tfbench.errors import TfbenchError
-from tfbench.video_io import VideoLoadError, iter_frames, probe, write_video
-from tfbench.video_resize import (canvas_to_frame, chunk_length, frame_to_canvas, frames_for_rule, pad_frames,
+from tfbench.video.io import VideoLoadError, iter_frames, probe, write_video
+from tfbench.video.resize import (canvas_to_frame, chunk_length, frame_to_canvas, frames_for_rule, pad_frames,
                                   parse_frame_rule, parse_video_resolution, plan_video)
 
 

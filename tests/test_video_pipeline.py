@@ -11,9 +11,9 @@ from tfbench.protocol import Adapter, AdapterInfo
 from tfbench.records import read_records
 from tfbench.registry import create_adapter
 from tfbench.suites import load_suite
-from tfbench.video_io import VideoLoadError, write_video
-from tfbench.video_manifest import SCHEMA, load_video_suite_file
-from tfbench.video_pipeline import evaluate_video
+from tfbench.video.io import VideoLoadError, write_video
+from tfbench.video.manifest import SCHEMA, load_video_suite_file
+from tfbench.pipeline import evaluate
 
 
 @pytest.fixture(scope="module")
@@ -38,13 +38,13 @@ def test_mini_video_fills_every_video_bucket(mini_video):
 def test_mini_video_frames_are_deterministic():
     import json as _json
 
-    from tfbench.mini_v1 import face_sources, recipe_path
-    from tfbench.video_mini import RECIPE, _face_clip
+    from tfbench.mini_v1 import face_sources, mini_recipe_path
+    from tfbench.video.mini import RECIPE, face_clip
 
-    mini = _json.loads(recipe_path().read_text())
+    mini = _json.loads(mini_recipe_path().read_text())
     cfg = RECIPE["face_clips"][0]
-    a = _face_clip(cfg, np.random.default_rng(5), face_sources(mini), 1.6, 320, 180, 3, 0)
-    b = _face_clip(cfg, np.random.default_rng(5), face_sources(mini), 1.6, 320, 180, 3, 0)
+    a = face_clip(cfg, np.random.default_rng(5), face_sources(mini), 1.6, 320, 180, 3, 0)
+    b = face_clip(cfg, np.random.default_rng(5), face_sources(mini), 1.6, 320, 180, 3, 0)
     assert all(np.array_equal(x, y) for x, y in zip(a[0], b[0])) and a[1] == b[1]
     assert a[1][0][0]["landmarks"] != a[1][2][0]["landmarks"]  # the face moves/zooms between frames
 
@@ -78,7 +78,8 @@ def test_video_results_schema_and_extras(cli_runs):
     runs, out = cli_runs
     r = runs["h264:crf=45"]
     assert r["schema"] == "tfbench.results/1"
-    assert r["suite"] == {"name": "mini-video", "version": "1", "resolution": "256", "modality": "video"}
+    assert r["suite"] == {"name": "mini-video", "version": "1", "resolution": "256", "modality": "video",
+                          "manifest_sha256": load_suite("mini-video").manifest_sha256}
     assert r["adapter"]["modality"] == "video" and r["counts"]["clips"] == 4 and r["counts"]["annotated_frames"] == 16
     assert all(r["metrics"]["text"]["n"][b] > 0 for b in ("small", "medium", "large"))
     v = r["video"]
@@ -104,11 +105,11 @@ def test_video_results_schema_and_extras(cli_runs):
 def test_rerun_resumes_per_clip(mini_video, scorers, tmp_path):
     a = create_adapter("h264:crf=35")
     sel = lambda c: c.id in ("text_slow", "faces_small")  # noqa: E731
-    first = evaluate_video(mini_video, a, "256", scorers, tmp_path, select=sel)
+    first = evaluate(mini_video, a, "256", scorers, tmp_path, select=sel)
     journal = next(tmp_path.rglob("records.jsonl"))
     lines = journal.read_text().splitlines()
     journal.write_text(lines[0] + "\n" + lines[1][:50])  # a kill in the middle of the second record
-    second = evaluate_video(mini_video, a, "256", scorers, tmp_path, select=sel)
+    second = evaluate(mini_video, a, "256", scorers, tmp_path, select=sel)
     assert second["budget"]["clips_evaluated"] == 1 and second["budget"]["clips_resumed"] == 1
     assert second["metrics"] == first["metrics"]
     assert len(read_records(journal)) == 2
@@ -118,11 +119,11 @@ def test_rerun_resumes_per_clip(mini_video, scorers, tmp_path):
 
 def _tiny_clip(path, n=5):
     frames = []
-    from tfbench.mini_v1 import font
+    from tfbench.mini_v1 import load_font
 
     for t in range(n):
         img = Image.new("RGB", (192, 108), (235, 230, 220))
-        ImageDraw.Draw(img).text((20 + t, 30), "Video", font=font("DejaVuSans-Bold.ttf", 36), fill=(20, 20, 30))
+        ImageDraw.Draw(img).text((20 + t, 30), "Video", font=load_font("DejaVuSans-Bold.ttf", 36), fill=(20, 20, 30))
         frames.append(np.asarray(img))
     write_video(path, iter(frames), fps=25)
 
@@ -160,7 +161,7 @@ def test_frame_rule_padding_in_the_pipeline(tmp_path, scorers):
     suite = load_video_suite_file(_manifest(tmp_path))
     a = FourNPlusOne()
     a.spec = "4n+1"
-    r = evaluate_video(suite, a, "256", scorers, tmp_path / "out", max_frames=6)  # chunk of 5 frames, padded to 5
+    r = evaluate(suite, a, "256", scorers, tmp_path / "out", max_frames=6)  # chunk of 5 frames, padded to 5
     assert r["video"]["chunk_frames"] == 5 and r["counts"]["annotated_frames"] == 3 and r["failures"]["images"] == 0
 
 
@@ -170,8 +171,8 @@ def test_adapter_frame_count_mismatch_is_one_clear_error(tmp_path, scorers):
     a = DropLastFrame()
     a.spec = "drop-last"
     with pytest.raises(AdapterError, match=r"clip 'c': drop-last: decode\(\) returned 4 frames for a chunk of 5 frames"):
-        evaluate_video(suite, a, "256", scorers, tmp_path / "out")
-    r = evaluate_video(suite, a, "256", scorers, tmp_path / "out", on_error="skip")
+        evaluate(suite, a, "256", scorers, tmp_path / "out")
+    r = evaluate(suite, a, "256", scorers, tmp_path / "out", on_error="skip")
     assert r["failures"]["images"] == 1 and "returned 4 frames" in r["failures"]["examples"][0]["error"]
 
 
@@ -179,7 +180,7 @@ def test_undecodable_clip_is_one_clear_error(tmp_path, scorers, capsys):
     (tmp_path / "clip.mp4").write_bytes(b"not a video at all" * 100)
     manifest = _manifest(tmp_path)
     with pytest.raises(VideoLoadError, match=r"clip 'c': cannot open video .*clip.mp4"):
-        evaluate_video(load_video_suite_file(manifest), create_adapter("h264:crf=30"), "256", scorers, tmp_path / "o")
+        evaluate(load_video_suite_file(manifest), create_adapter("h264:crf=30"), "256", scorers, tmp_path / "o")
     assert main(["run", "--suite", str(manifest), "-a", "h264", "--out", str(tmp_path / "o2"), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("tfbench: error: clip 'c': cannot open video") and err.count("\n") == 1
@@ -191,7 +192,7 @@ def test_annotation_for_a_frame_that_does_not_exist(tmp_path, scorers):
     _tiny_clip(tmp_path / "clip.mp4", n=5)  # the manifest claims 9 frames, the file has 5
     suite = load_video_suite_file(_manifest(tmp_path, frames_declared=9, annotated=(0, 6)))
     with pytest.raises(VideoLoadError, match=r"has 5 frames but clip 'c' is annotated at frame 6"):
-        evaluate_video(suite, create_adapter("h264:crf=30"), "256", scorers, tmp_path / "o")
+        evaluate(suite, create_adapter("h264:crf=30"), "256", scorers, tmp_path / "o")
 
 
 def test_video_resolution_must_be_256_or_480(tmp_path, capsys):
@@ -203,7 +204,7 @@ def test_video_resolution_must_be_256_or_480(tmp_path, capsys):
 # ---------------------------------------------------------------- the real clip as a user clip
 
 def test_real_clip_imports_with_detected_faces_and_runs(shared, scorers, tmp_path):
-    from tfbench.video_import import import_clip
+    from tfbench.datasets.clip import import_clip
 
     clip = shared / "data" / "video" / "facenet_pytorch_video.mp4"
     manifest, report = import_clip(clip, tmp_path / "suite", every=15)
@@ -213,7 +214,7 @@ def test_real_clip_imports_with_detected_faces_and_runs(shared, scorers, tmp_pat
     assert [a.frame for a in c.annotations] == [0, 15, 30, 45, 60, 75, 90]
     assert report.landmarks_detected == c.n_faces >= 35  # a crowd: several faces found in every sampled frame
     assert min(len(a.record.faces) for a in c.annotations) >= 4
-    r = evaluate_video(suite, create_adapter("h264:crf=30"), "256", scorers, tmp_path / "out")
+    r = evaluate(suite, create_adapter("h264:crf=30"), "256", scorers, tmp_path / "out")
     f = r["metrics"]["face"]
     assert sum(f["n"].values()) > 0 and 0.2 < f["f_sim"]["instance_mean"] < 0.99  # small faces: some buckets empty
     assert r["video"]["temporal"]["flicker"]["pairs"] == 104 and r["video"]["temporal"]["face"]["tracks"] >= 1

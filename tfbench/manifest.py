@@ -39,6 +39,7 @@ import numpy as np
 
 from tfbench.buckets import FACE_EDGES, NATIVE_EDGES_FROM, TEXT_EDGES, face_ratio, text_ratio
 from tfbench.errors import ManifestError
+from tfbench.images import sha256_of
 from tfbench.jsonfile import read_json
 
 SCHEMA = "tfbench.suite/1"
@@ -100,6 +101,7 @@ class Suite:
     citation: str = ""
     description: str = ""
     source: Path | None = None
+    manifest_sha256: str | None = None  # of the manifest file it was loaded from (results carry it)
     curation: dict[str, Any] | None = None  # the manifest's `curation` section (None: not curated)
 
     def path_of(self, record: ImageRecord) -> Path:
@@ -123,7 +125,7 @@ class Suite:
                 "license": self.license, "description": self.description}
 
 
-class _Ctx:
+class ManifestContext:
     """Builds error messages that name the file, the record and the field."""
 
     def __init__(self, source: str) -> None:
@@ -140,7 +142,7 @@ def _finite(v: int | float) -> bool:
         return False
 
 
-def _list(ctx: _Ctx, where: str, value: Any) -> list:
+def _list(ctx: ManifestContext, where: str, value: Any) -> list:
     if value is None:
         return []
     if not isinstance(value, list):
@@ -148,7 +150,7 @@ def _list(ctx: _Ctx, where: str, value: Any) -> list:
     return value
 
 
-def _number_list(ctx: _Ctx, where: str, value: Any, n: int) -> list[float]:
+def _number_list(ctx: ManifestContext, where: str, value: Any, n: int) -> list[float]:
     if not isinstance(value, (list, tuple)) or len(value) != n:
         raise ctx.fail(where, f"expected a list of {n} numbers, got {value!r:.80}")
     out = []
@@ -159,7 +161,7 @@ def _number_list(ctx: _Ctx, where: str, value: Any, n: int) -> list[float]:
     return out
 
 
-def _points(ctx: _Ctx, where: str, value: Any, n: int) -> np.ndarray:
+def _points(ctx: ManifestContext, where: str, value: Any, n: int) -> np.ndarray:
     if isinstance(value, (list, tuple)) and len(value) == 2 * n and all(isinstance(v, (int, float)) for v in value):
         value = [value[i:i + 2] for i in range(0, 2 * n, 2)]
     if not isinstance(value, (list, tuple)) or len(value) != n:
@@ -170,7 +172,7 @@ def _points(ctx: _Ctx, where: str, value: Any, n: int) -> np.ndarray:
 MIN_POLYGON_POINTS = 3
 
 
-def parse_polygon(ctx: _Ctx, where: str, value: Any) -> np.ndarray:
+def parse_polygon(ctx: ManifestContext, where: str, value: Any) -> np.ndarray:
     """A polygon of n >= 3 points, flat ``[x0, y0, x1, y1, ...]`` or ``[[x, y], ...]`` -> (n, 2) array."""
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, (int, float)) for v in value):
         if len(value) % 2:
@@ -181,7 +183,7 @@ def parse_polygon(ctx: _Ctx, where: str, value: Any) -> np.ndarray:
     return np.array([_number_list(ctx, f"{where}[{i}]", p, 2) for i, p in enumerate(value)], dtype=np.float64)
 
 
-def _check_box(ctx: _Ctx, where: str, box: list[float], width: int, height: int, tol: float = 1.0) -> None:
+def _check_box(ctx: ManifestContext, where: str, box: list[float], width: int, height: int, tol: float = 1.0) -> None:
     x0, y0, x1, y1 = box
     if x1 <= x0 or y1 <= y0:
         raise ctx.fail(where, f"box {box} has no area (need x0 < x1 and y0 < y1)")
@@ -189,7 +191,7 @@ def _check_box(ctx: _Ctx, where: str, box: list[float], width: int, height: int,
         raise ctx.fail(where, f"box {box} lies outside the {width}x{height} image")
 
 
-def parse_word(ctx: _Ctx, where: str, raw: Any, width: int, height: int) -> Word:
+def parse_word(ctx: ManifestContext, where: str, raw: Any, width: int, height: int) -> Word:
     """One word of a manifest (``text`` + ``box`` or ``polygon``, optional ``ratio`` and curation mark)."""
     if not isinstance(raw, dict):
         raise ctx.fail(where, "expected an object with `text` and `box` or `polygon`")
@@ -220,7 +222,7 @@ def parse_word(ctx: _Ctx, where: str, raw: Any, width: int, height: int) -> Word
     return Word(text=text, box=tuple(box), ratio=float(ratio), polygon=polygon, unreadable=unreadable, reading=reading)
 
 
-def parse_face(ctx: _Ctx, where: str, raw: Any, width: int, height: int) -> Face | ExcludedFace:
+def parse_face(ctx: ManifestContext, where: str, raw: Any, width: int, height: int) -> Face | ExcludedFace:
     """One face of a manifest: a scorable :class:`Face`, or an :class:`ExcludedFace` when it is marked ``excluded``."""
     if not isinstance(raw, dict):
         raise ctx.fail(where, "expected an object with `box` and `landmarks`")
@@ -249,7 +251,7 @@ def parse_face(ctx: _Ctx, where: str, raw: Any, width: int, height: int) -> Face
                 groups={str(k): str(v) for k, v in groups.items()})
 
 
-def _excluded_face(ctx: _Ctx, where: str, raw: dict, width: int, height: int) -> ExcludedFace:
+def _excluded_face(ctx: ManifestContext, where: str, raw: dict, width: int, height: int) -> ExcludedFace:
     reason = raw["excluded"]
     if not isinstance(reason, str) or not reason.strip():
         raise ctx.fail(f"{where}.excluded", f"expected the reason the face is not scored, got {reason!r:.40}")
@@ -270,7 +272,7 @@ def split_faces(faces: list[Face | ExcludedFace]) -> tuple[tuple[Face, ...], tup
     return (tuple(f for f in faces if isinstance(f, Face)), tuple(f for f in faces if isinstance(f, ExcludedFace)))
 
 
-def _image(ctx: _Ctx, i: int, raw: Any) -> ImageRecord:
+def _image(ctx: ManifestContext, i: int, raw: Any) -> ImageRecord:
     where = f"images[{i}]"
     if not isinstance(raw, dict):
         raise ctx.fail(where, "expected an object")
@@ -294,7 +296,7 @@ def _image(ctx: _Ctx, i: int, raw: Any) -> ImageRecord:
                        sha256=sha, subset=str(raw.get("subset") or ""), excluded_faces=excluded)
 
 
-def _edges(ctx: _Ctx, raw: Any, default: dict[str, tuple[float, ...]], kind: str) -> dict[str, tuple[float, ...]]:
+def parse_edges(ctx: ManifestContext, raw: Any, default: dict[str, tuple[float, ...]], kind: str) -> dict[str, tuple[float, ...]]:
     if raw is None:
         return dict(default)
     if not isinstance(raw, dict):
@@ -308,7 +310,7 @@ def _edges(ctx: _Ctx, raw: Any, default: dict[str, tuple[float, ...]], kind: str
     return out
 
 
-def parse_records(ctx: _Ctx, data: Any, schema: str, key: str, parse: Callable[[_Ctx, int, Any], Any],
+def parse_records(ctx: ManifestContext, data: Any, schema: str, key: str, parse: Callable[[ManifestContext, int, Any], Any],
                   schema_default: str | None = None) -> list[Any]:
     """Check a manifest's header (object, schema, name, version) and parse ``data[key]`` with unique ids."""
     if not isinstance(data, dict):
@@ -331,7 +333,7 @@ def parse_records(ctx: _Ctx, data: Any, schema: str, key: str, parse: Callable[[
 
 
 def parse_suite(data: Any, root: Path, source: str = "<manifest>") -> Suite:
-    ctx = _Ctx(source)
+    ctx = ManifestContext(source)
     images = parse_records(ctx, data, SCHEMA, "images", _image, schema_default=SCHEMA)
     buckets = data.get("buckets") or {}
     if not isinstance(buckets, dict):
@@ -343,14 +345,14 @@ def parse_suite(data: Any, root: Path, source: str = "<manifest>") -> Suite:
         name=str(data["name"]), version=str(data["version"]), modality=str(data.get("modality", "image")),
         images=images, root=root,
         resolutions=[str(r) for r in resolutions],
-        text_edges=_edges(ctx, buckets.get("text"), TEXT_EDGES, "text"),
-        face_edges=_edges(ctx, buckets.get("face"), FACE_EDGES, "face"),
+        text_edges=parse_edges(ctx, buckets.get("text"), TEXT_EDGES, "text"),
+        face_edges=parse_edges(ctx, buckets.get("face"), FACE_EDGES, "face"),
         license=str(data.get("license", "")), citation=str(data.get("citation", "")),
         description=str(data.get("description", "")), curation=parse_curation(ctx, data.get("curation")),
     )
 
 
-def parse_curation(ctx: _Ctx, raw: Any) -> dict[str, Any] | None:
+def parse_curation(ctx: ManifestContext, raw: Any) -> dict[str, Any] | None:
     """The manifest's ``curation`` section: which OCR backend (name, version) marked its words."""
     if raw is None:
         return None
@@ -368,5 +370,5 @@ def load_suite_file(path: Path, data_root: Path | None = None) -> Suite:
     path = Path(path)
     data = read_json(path, ManifestError, f"manifest not found: {path}")
     suite = parse_suite(data, Path(data_root) if data_root else path.parent, source=str(path))
-    suite.source = path
+    suite.source, suite.manifest_sha256 = path, sha256_of(path)
     return suite

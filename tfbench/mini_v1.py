@@ -21,15 +21,15 @@ GENERATOR_VERSION = "2"  # of the v1 generator (part of the v1 cache key; unchan
 RECIPE_FILE = "mini-v1.json"
 
 
-def recipe_path() -> Path:
-    """The v1 recipe in the installed tfbench.data_manifests (or the source tree)."""
+def mini_recipe_path() -> Path:
+    """The v1 recipe (which `mini-video` also reads) in the installed tfbench.data_manifests (or the source tree)."""
     spec = importlib.util.find_spec("tfbench.data_manifests")
     if spec is not None and spec.submodule_search_locations:
         return Path(list(spec.submodule_search_locations)[0]) / RECIPE_FILE
     return Path(__file__).resolve().parent.parent / "data_manifests" / RECIPE_FILE
 
 
-def font(name: str, size: int) -> ImageFont.FreeTypeFont:
+def load_font(name: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(package_file("matplotlib", f"mpl-data/fonts/ttf/{name}")), size)
 
 
@@ -60,7 +60,7 @@ def background(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def ink(rng: np.random.Generator, bg: np.ndarray) -> tuple[int, int, int]:
+def ink_colour(rng: np.random.Generator, bg: np.ndarray) -> tuple[int, int, int]:
     """Text colour: a random hue at high, medium or low contrast against the local background."""
     mean = bg.reshape(-1, 3).mean(axis=0)
     contrast = float(rng.choice([170.0, 110.0, 70.0]))
@@ -95,7 +95,7 @@ def render_size(font_name: str, text: str, target: float) -> int:
     """Font size whose padded box has max(w, h) close to ``target`` pixels."""
     size = 64
     for _ in range(3):
-        x0, y0, x1, y1 = font(font_name, size).getbbox(text)
+        x0, y0, x1, y1 = load_font(font_name, size).getbbox(text)
         w, h = x1 - x0, y1 - y0
         pad = 2 * max(2, round(0.2 * h))
         size = max(6, round(size * target / max(w + pad, h + pad)))
@@ -145,7 +145,7 @@ def text_canvases(recipe: dict, rng: np.random.Generator, recipe_dir: Path) -> l
             words, rest = [], []
             for text, font_name, ratio in items:
                 size = render_size(font_name, text, ratio * len(text) * w)
-                face = font(font_name, size)
+                face = load_font(font_name, size)
                 x0, y0, x1, y1 = face.getbbox(text)
                 pad = max(2, round(0.2 * (y1 - y0)))
                 bw, bh = x1 - x0 + 2 * pad, y1 - y0 + 2 * pad
@@ -155,7 +155,7 @@ def text_canvases(recipe: dict, rng: np.random.Generator, recipe_dir: Path) -> l
                     continue
                 px, py = pos
                 region = bg[py:py + bh, px:px + bw]
-                draw.text((px + pad - x0, py + pad - y0), text, font=face, fill=ink(rng, region))
+                draw.text((px + pad - x0, py + pad - y0), text, font=face, fill=ink_colour(rng, region))
                 words.append({"text": text, "box": [px, py, px + bw, py + bh], "font": font_name, "size": size})
             if not words:
                 raise ManifestError(f"mini recipe: a word does not fit a {w}x{h} canvas; lower its scale")

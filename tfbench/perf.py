@@ -3,13 +3,19 @@
 - :func:`word_crops` / :func:`face_inputs`: the real OCR and face-model inputs of a suite;
 - :func:`replicate_manifest`: a suite N times larger (same images, new ids) to check that peak memory
   does not grow with the suite;
-- :func:`project`: wall time of a workload from measured per-instance costs.
+- :func:`project`: wall time of a workload from measured per-instance costs;
+- :func:`time_process`, :func:`engine_figures`: a whole `tfbench` process under GNU ``time -v`` (wall, CPU,
+  peak RSS) and the model time and overhead its results' budgets record.
 """
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -98,3 +104,36 @@ def project(costs: Costs, workload: Workload) -> dict[str, float]:
              "overhead_s": workload.images * costs.per_image_overhead}
     parts["total_s"] = sum(parts.values())
     return {k: round(v, 1) for k, v in parts.items()}
+
+
+TIME_FIELDS = {"wall": r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", "user": r"User time \(seconds\): (\S+)",
+               "sys": r"System time \(seconds\): (\S+)", "rss_kb": r"Maximum resident set size \(kbytes\): (\d+)"}
+
+
+def _clock(text: str) -> float:
+    return sum(float(v) * 60 ** i for i, v in enumerate(reversed(text.split(":"))))
+
+
+def time_process(cmd: Sequence[str], time_exe: str = "/usr/bin/time") -> dict[str, float]:
+    """Run ``cmd`` under GNU ``time -v``: wall and CPU (user + sys) seconds, peak RSS, 1-minute load before/after."""
+    load = os.getloadavg()[0]
+    done = subprocess.run([time_exe, "-v", *cmd], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise TfbenchError(f"{' '.join(cmd)} failed ({done.returncode}): {done.stderr[-2000:]}")
+    found = {k: re.search(rx, done.stderr) for k, rx in TIME_FIELDS.items()}
+    if not all(found.values()):
+        raise TfbenchError(f"{time_exe} -v printed no resource summary; GNU time is needed")
+    v = {k: m.group(1) for k, m in found.items() if m}
+    return {"wall_s": _clock(v["wall"]), "cpu_s": round(float(v["user"]) + float(v["sys"]), 2),
+            "peak_rss_mib": round(int(v["rss_kb"]) / 1024, 1), "load_before": load, "load_after": os.getloadavg()[0]}
+
+
+def engine_figures(out: Path) -> dict[str, float]:
+    """Model seconds (adapter + OCR + face, all adapters) and the engine's wall of the run folders under ``out``:
+    the adapters' walls added up for an adapter-major run, each pass's wall once for an image-major one."""
+    budgets = [json.loads(p.read_text())["budget"] for p in sorted(Path(out).rglob("results.json"))]
+    model = sum(b["model_s"] for b in budgets)
+    passes = {json.dumps(b["pass"], sort_keys=True): b["pass"]["wall_s"] for b in budgets if "pass" in b}
+    wall = sum(passes.values()) if passes else sum(b["wall_s"] for b in budgets)
+    return {"model_s": round(model, 2), "engine_wall_s": round(wall, 2),
+            "overhead": round(wall / model, 3) if model > 0 else float("nan")}

@@ -1,53 +1,80 @@
-"""The image pipeline: manifest -> batch -> protocol resize -> adapter -> crops -> scores -> records -> results."""
+"""The stages the run engine (:mod:`tfbench.engine`) is made of: metric models (:class:`Scorers`), the per-image
+scoring of a reconstruction (crops -> OCR / face / fidelity scores), the run plan (folder, run.json, what a
+rerun still has to do) and the finish (journal -> results.json). Local, video and Ray runs all use them."""
 from __future__ import annotations
 
 import json
 import os
 import re
 import sys
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
 from tfbench.budget import StageTimer, resumed_budget, session_budget
 from tfbench.buckets import bucket_of
-from tfbench.crops import crop_box, crop_word
-from tfbench.errors import AdapterError, ImageLoadError, ResultsError, TfbenchError
-from tfbench.images import load_rgb
+from tfbench.crops import crop_box, crop_word, face_region
+from tfbench.errors import ResultsError, TfbenchError
 from tfbench.manifest import ImageRecord, Suite
-from tfbench.metrics.face import FaceScorer
-from tfbench.metrics.fidelity import CropFidelity
-from tfbench.metrics.text import TextScorer
-from tfbench.protocol import Adapter, check_batch, check_reconstruction
-from tfbench.records import RecordWriter, latest_by_image, read_records, write_json_atomic
-from tfbench.resize import Placement, from_canvas, parse_resolution, plan, to_canvas, to_u8, to_unit
+from tfbench.protocol import Adapter
+from tfbench.records import latest_by_image, read_records, write_json_atomic
+from tfbench.resize import parse_resolution
 from tfbench.results import build_results
 from tfbench.sharding import Shard
+
+if TYPE_CHECKING:  # the metric models' modules import rapidocr, OpenCV and scikit-image: loaded when used
+    from tfbench.metrics.face import FaceScorer
+    from tfbench.metrics.fidelity import CropFidelity
+    from tfbench.metrics.text import TextScorer
 
 ON_ERROR = ("stop", "skip")
 MODEL_STAGES = ("reconstruct", "ocr", "face")  # model inference (adapter, OCR, face); the rest is overhead
 BATCH_BUDGET_MB = 64  # the float32 canvases of one adapter batch stay under this (peak memory flat in batch size)
+PER_IMAGE_KINDS = ("codec", "reference")  # adapters whose output for an image does not depend on its batch
+
+
+def crop_fidelity() -> "CropFidelity":
+    from tfbench.metrics.fidelity import CropFidelity
+
+    return CropFidelity()
 
 
 @dataclass
 class Scorers:
     """Metric models, loaded once per process and shared by every adapter and resolution of a run."""
 
-    text: TextScorer
-    face: FaceScorer
-    fidelity: CropFidelity = field(default_factory=CropFidelity)
+    text: "TextScorer"
+    face: "FaceScorer"
+    fidelity: "CropFidelity" = field(default_factory=crop_fidelity)
     original_faces: dict[tuple, np.ndarray] = field(default_factory=dict)  # original face embeddings (F, D)
 
     @classmethod
     def create(cls, text_backend: str = "rapidocr", face_backend: str = "sface", threads: int | None = None) -> "Scorers":
+        from tfbench.metrics.face import FaceScorer
+        from tfbench.metrics.text import TextScorer
+
         threads = threads or min(2, os.cpu_count() or 1)
         return cls(text=TextScorer(text_backend, threads=threads), face=FaceScorer(face_backend, threads=threads))
 
+    @classmethod
+    def start(cls, text_backend: str = "rapidocr", face_backend: str = "sface", threads: int | None = None) -> "Scorers":
+        """Scorers loading in a background thread: a run can decode and reconstruct meanwhile; the first use
+        of the OCR or face model waits for them (loading errors are raised there)."""
+        return PendingScorers(text_backend, face_backend, threads)  # type: ignore[return-value]
+
     def backends(self) -> dict[str, Any]:
         return {"text": self.text.describe(), "face": self.face.describe()}
+
+    def names(self) -> tuple[str, str]:
+        """(text, face) backend names, as run.json records them."""
+        return self.text.backend.name, self.face.backend.name
+
+    def curation_scorer(self) -> "TextScorer":
+        """The OCR that checks (and if needed redoes) the suite's curation marks."""
+        return self.text
 
     def original_embeddings(self, record: ImageRecord, image: np.ndarray) -> np.ndarray:
         # keyed by what determines the embeddings, so suites that reuse ids or file names never collide
@@ -60,6 +87,81 @@ class Scorers:
         return emb
 
 
+class PendingScorers:
+    """:class:`Scorers` being created in a background thread (see :meth:`Scorers.start`)."""
+
+    def __init__(self, text_backend: str, face_backend: str, threads: int | None) -> None:
+        from tfbench.metrics.face import FACE_BACKENDS
+        from tfbench.metrics.text import OCR_BACKENDS
+
+        for registry, name in ((OCR_BACKENDS, text_backend), (FACE_BACKENDS, face_backend)):
+            registry.load(name)  # an unknown backend fails here, before any run folder is claimed
+        self.requested = (text_backend, face_backend)
+        self._fidelity: "CropFidelity | None" = None
+        self._scorers: Scorers | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._create, args=(text_backend, face_backend, threads),
+                                        name="tfbench-load-models", daemon=True)
+        self._thread.start()
+
+    def _create(self, *args: Any) -> None:
+        try:
+            self._scorers = Scorers.create(*args)
+        except BaseException as exc:  # noqa: BLE001 - raised in the thread that uses the models
+            self._error = exc
+
+    def names(self) -> tuple[str, str]:
+        return self.requested
+
+    def curation_scorer(self) -> "CurationOcr":
+        """The OCR for the suite's curation check: describes itself without waiting for the model when its
+        backend's version needs no loaded model (the common case: same backend, nothing to redo)."""
+        return CurationOcr(self)
+
+    @property
+    def fidelity(self) -> "CropFidelity":
+        """PSNR/SSIM need no model: available at once (for the reconstruct thread), not waiting for the others."""
+        if self._fidelity is None:
+            self._fidelity = crop_fidelity()
+        return self._fidelity
+
+    def ready(self) -> Scorers:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._scorers is not None
+        if self._scorers.names() != self.requested:
+            raise TfbenchError(f"the metric backends {self.requested} load as {self._scorers.names()}; pass those "
+                               f"names to --ocr/--face")
+        self._scorers.fidelity = self.fidelity
+        return self._scorers
+
+    def __getattr__(self, name: str) -> Any:  # text, face, backends(), original_embeddings(), ...
+        return getattr(self.ready(), name)
+
+
+class CurationOcr:
+    """The text scorer of :class:`PendingScorers` as :func:`tfbench.datasets.curation.curate_for_backend` uses it."""
+
+    def __init__(self, pending: PendingScorers) -> None:
+        self._pending = pending
+
+    def describe(self) -> dict[str, str]:
+        from tfbench.metrics.text import OCR_BACKENDS
+
+        name = self._pending.requested[0]
+        version = getattr(OCR_BACKENDS.load(name), "version", None)
+        if isinstance(version, property):
+            try:
+                version = version.fget(None)  # type: ignore[misc]  # a version that needs no instance
+            except Exception:  # noqa: BLE001 - it needs the loaded backend: ask that
+                version = None
+        return {"backend": name, "version": version} if isinstance(version, str) else self._pending.text.describe()
+
+    def __getattr__(self, name: str) -> Any:  # score(), backend, ... of the loaded TextScorer
+        return getattr(self._pending.text, name)
+
+
 def slug(spec: str) -> str:
     """A folder-safe name for an adapter spec (``jpeg:quality=30`` -> ``jpeg_quality=30``)."""
     return re.sub(r"[^A-Za-z0-9=.,+-]+", "_", spec).strip("_") or "adapter"
@@ -69,66 +171,62 @@ def run_dir(out_root: Path, suite: str, spec: str, resolution: str) -> Path:
     return Path(out_root) / suite / f"{slug(spec)}@{resolution}"
 
 
-@dataclass
-class Loaded:
-    record: ImageRecord
-    image: np.ndarray | None
-    canvas: np.ndarray | None
-    placement: Placement | None
-    error: str | None = None
-
-
-def _load(suite: Suite, record: ImageRecord, target: int | None) -> Loaded:
-    try:
-        image = load_rgb(suite.path_of(record))
-        h, w = image.shape[:2]
-        if (w, h) != (record.width, record.height):
-            raise ImageLoadError(f"{suite.path_of(record)} is {w}x{h} but the manifest says "
-                                 f"{record.width}x{record.height}; fix the record's width/height")
-        placement = plan(w, h, target)
-        return Loaded(record, image, to_canvas(image, placement), placement)
-    except ImageLoadError as exc:
-        return Loaded(record, None, None, None, str(exc))
-
-
-def _batches(items: Sequence[ImageRecord], size: int, target: int | None) -> Iterator[list[ImageRecord]]:
-    """Fixed-size batches; at native resolution only images of the same size share a batch."""
-    batch: list[ImageRecord] = []
-    for rec in items:
-        if batch and (len(batch) >= size or (target is None and (rec.width, rec.height) != (batch[0].width, batch[0].height))):
-            yield batch
-            batch = []
-        batch.append(rec)
-    if batch:
-        yield batch
-
-
 def _counted(ratio: float, edges: tuple[float, ...], score_all: bool) -> bool:
     return score_all or bucket_of(ratio, edges) is not None
 
 
 def score_image(record: ImageRecord, original: np.ndarray, recon: np.ndarray, scorers: Scorers,
                 text_edges: tuple[float, ...], face_edges: tuple[float, ...], timer: StageTimer,
-                score_all: bool = False, keep_unreadable: bool = False) -> tuple[list[dict], list[dict]]:
-    """Per-instance scores of one reconstructed image (both uint8 RGB at the original size)."""
+                score_all: bool = False, keep_unreadable: bool = False, *,
+                fidelities: tuple[dict, dict] | None = None) -> tuple[list[dict], list[dict]]:
+    """Per-instance scores of one reconstructed image (both uint8 RGB at the original size).
+
+    ``fidelities``: the (words, faces) PSNR/SSIM of :func:`crop_fidelities`, when computed elsewhere already."""
     words = score_words(record, original, recon, scorers.text, scorers.fidelity, text_edges, timer, score_all,
-                        keep_unreadable)
+                        keep_unreadable, fidelities=fidelities[0] if fidelities else None)
     faces = score_faces(record, original, recon, scorers.face, scorers.fidelity, face_edges, timer, score_all,
-                        lambda: scorers.original_embeddings(record, original))
+                        lambda: scorers.original_embeddings(record, original),
+                        fidelities=fidelities[1] if fidelities else None)
     return words, faces
 
 
-def score_words(record: ImageRecord, original: np.ndarray, recon: np.ndarray, text: TextScorer,
-                fidelity: CropFidelity, text_edges: tuple[float, ...], timer: StageTimer,
-                score_all: bool = False, keep_unreadable: bool = False) -> list[dict]:
+def words_to_score(record: ImageRecord, text_edges: tuple[float, ...], score_all: bool = False,
+                   keep_unreadable: bool = False) -> list[int]:
+    """Indices of the words that are scored at these bucket edges (not those curation marked unreadable,
+    unless ``keep_unreadable``)."""
+    return [i for i, w in enumerate(record.words)
+            if (keep_unreadable or not w.unreadable) and _counted(w.ratio, text_edges, score_all)]
+
+
+def faces_to_score(record: ImageRecord, face_edges: tuple[float, ...], score_all: bool = False) -> list[int]:
+    """Indices of the faces that are scored at these bucket edges."""
+    return [i for i, f in enumerate(record.faces) if _counted(f.ratio, face_edges, score_all)]
+
+
+def crop_fidelities(record: ImageRecord, original: np.ndarray, recon: np.ndarray, fidelity: "CropFidelity",
+                    text_edges: tuple[float, ...], face_edges: tuple[float, ...], timer: StageTimer,
+                    score_all: bool = False, keep_unreadable: bool = False) -> tuple[dict[int, dict], dict[int, dict]]:
+    """PSNR/SSIM of every scored word crop and face crop: ({word index: scores}, {face index: scores})."""
+    with timer.stage("fidelity"):
+        words = {i: fidelity.score(crop_word(original, record.words[i].box, record.words[i].polygon),
+                                   crop_word(recon, record.words[i].box, record.words[i].polygon))
+                 for i in words_to_score(record, text_edges, score_all, keep_unreadable)}
+        faces = {i: fidelity.score(crop_box(original, record.faces[i].box), crop_box(recon, record.faces[i].box))
+                 for i in faces_to_score(record, face_edges, score_all)}
+    return words, faces
+
+
+def score_words(record: ImageRecord, original: np.ndarray, recon: np.ndarray, text: "TextScorer",
+                fidelity: "CropFidelity", text_edges: tuple[float, ...], timer: StageTimer,
+                score_all: bool = False, keep_unreadable: bool = False, *,
+                fidelities: dict[int, dict] | None = None) -> list[dict]:
     """Text half of :func:`score_image`: OCR and crop fidelity of every counted word.
 
     Words the suite's curation marked unreadable on the original are not scored (``excluded``)
     unless ``keep_unreadable``.
     """
     words: list[dict] = []
-    todo = [i for i, w in enumerate(record.words)
-            if (keep_unreadable or not w.unreadable) and _counted(w.ratio, text_edges, score_all)]
+    todo = words_to_score(record, text_edges, score_all, keep_unreadable)
     crops = [crop_word(recon, record.words[i].box, record.words[i].polygon) for i in todo]
     with timer.stage("ocr"):
         text_scores = text.score(crops, [record.words[i].text for i in todo])
@@ -142,24 +240,28 @@ def score_words(record: ImageRecord, original: np.ndarray, recon: np.ndarray, te
             item["excluded"] = "unreadable"
         elif i in scored:
             item.update(scored[i])
-            with timer.stage("fidelity"):
-                item.update(fidelity.score(crop_word(original, w.box, w.polygon), crops[todo.index(i)]))
+            if fidelities is not None:
+                item.update(fidelities[i])
+            else:
+                with timer.stage("fidelity"):
+                    item.update(fidelity.score(crop_word(original, w.box, w.polygon), crops[todo.index(i)]))
         else:
             item["skipped"] = "below the smallest bucket at this resolution"
         words.append(item)
     return words
 
 
-def score_faces(record: ImageRecord, original: np.ndarray, recon: np.ndarray, face: FaceScorer,
-                fidelity: CropFidelity, face_edges: tuple[float, ...], timer: StageTimer, score_all: bool = False,
-                original_embeddings: Callable[[], np.ndarray] | None = None) -> list[dict]:
+def score_faces(record: ImageRecord, original: np.ndarray, recon: np.ndarray, face: "FaceScorer",
+                fidelity: "CropFidelity", face_edges: tuple[float, ...], timer: StageTimer, score_all: bool = False,
+                original_embeddings: Callable[[], np.ndarray] | None = None, *,
+                fidelities: dict[int, dict] | None = None) -> list[dict]:
     """Face half of :func:`score_image`: F-Sim and crop fidelity of every counted face.
 
     ``original_embeddings`` returns the (F, D) embeddings of the original's faces (a cache); by default
     they are computed here.
     """
     faces: list[dict] = []
-    ftodo = [i for i, f in enumerate(record.faces) if _counted(f.ratio, face_edges, score_all)]
+    ftodo = faces_to_score(record, face_edges, score_all)
     if ftodo:
         with timer.stage("face"):
             emb = original_embeddings() if original_embeddings else face.embed(original, [f.landmarks for f in record.faces])
@@ -176,8 +278,11 @@ def score_faces(record: ImageRecord, original: np.ndarray, recon: np.ndarray, fa
         if i in fsims:
             item["f_sim"] = fsims[i]
             item.update(face.derived(fsims[i]))  # f_kept and any other registered similarity metric
-            with timer.stage("fidelity"):
-                item.update(fidelity.score(crop_box(original, f.box), crop_box(recon, f.box)))
+            if fidelities is not None:
+                item.update(fidelities[i])
+            else:
+                with timer.stage("fidelity"):
+                    item.update(fidelity.score(crop_box(original, f.box), crop_box(recon, f.box)))
         else:
             item["skipped"] = "below the smallest bucket at this resolution"
         faces.append(item)
@@ -188,13 +293,20 @@ def score_faces(record: ImageRecord, original: np.ndarray, recon: np.ndarray, fa
 
 def save_crops(crops_dir: Path, record: ImageRecord, original: np.ndarray, recon: np.ndarray,
                words: list[dict], faces: list[dict]) -> None:
-    """Save original/reconstructed PNG crops of scored instances; items get ``crop`` (path prefix)."""
+    """Save original/reconstructed PNG crops of scored instances; items get ``crop`` (path prefix).
+
+    A word's crop is exactly what the OCR read. A face's crop is the region its alignment reads
+    (:func:`tfbench.crops.face_region`) and the item gets ``crop_landmarks`` relative to it, so the
+    leaderboard can re-embed both crops and check ``f_sim``.
+    """
     from PIL import Image
 
     folder = crops_dir / slug(record.id)
     folder.mkdir(parents=True, exist_ok=True)
+    h, w = original.shape[:2]
+    regions = [face_region(f.landmarks, w, h) for f in record.faces]
     for kind, items, cut in (("w", words, lambda img, i: crop_word(img, record.words[i].box, record.words[i].polygon)),
-                             ("f", faces, lambda img, i: crop_box(img, record.faces[i].box))):
+                             ("f", faces, lambda img, i: crop_box(img, regions[i]))):
         for item in items:
             if item.get("skipped"):
                 continue
@@ -202,6 +314,10 @@ def save_crops(crops_dir: Path, record: ImageRecord, original: np.ndarray, recon
             Image.fromarray(np.ascontiguousarray(cut(original, item["i"]))).save(folder / f"{stem}.orig.png")
             Image.fromarray(np.ascontiguousarray(cut(recon, item["i"]))).save(folder / f"{stem}.recon.png")
             item["crop"] = f"crops/{folder.name}/{stem}"
+            if kind == "f":
+                x0, y0 = regions[item["i"]][:2]
+                lms = np.asarray(record.faces[item["i"]].landmarks, dtype=np.float64).reshape(-1, 2)
+                item["crop_landmarks"] = (lms - np.array([x0, y0], dtype=np.float64)).tolist()
 
 
 def _check_config(path: Path, config: dict[str, Any]) -> None:
@@ -216,6 +332,30 @@ def _check_config(path: Path, config: dict[str, Any]) -> None:
                     f"{path.parent} already holds records of a run with {key}={old[key]!r} (this run: {value!r}); "
                     f"use another --out or delete that folder")
     write_json_atomic(path, config)
+
+
+def adopt_legacy_folder(out: Path, legacy: Path, adapter: Adapter) -> None:
+    """Run folders used to be named by the spec as typed (device, local paths); move such a folder of the
+    same run to its identity name, so that a rerun resumes it."""
+    if out.exists() or legacy == out or not (legacy / "run.json").is_file():
+        return
+    try:
+        old = json.loads((legacy / "run.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return
+    if not isinstance(old, dict) or old.get("adapter") != adapter.source_spec:
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    legacy.rename(out)
+    for run_json in out.rglob("run.json"):  # the run's own and its shards'
+        try:
+            config = json.loads(run_json.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        if isinstance(config, dict):
+            write_json_atomic(run_json, {**config, "adapter": adapter.spec})
+    print(f"tfbench: moved the run folder {legacy} to {out}: run folders are named by the adapter's identity "
+          f"({adapter.spec}); device, dtype and local file locations are recorded in the budget", file=sys.stderr)
 
 
 @dataclass
@@ -233,187 +373,104 @@ class RunPlan:
     done: set[str]
 
 
-def plan_run(suite: Suite, adapter: Adapter, resolution: str, backends: tuple[str, str], out_root: Path, *,
-             on_error: str = "stop", score_all: bool = False, select: Callable[[ImageRecord], bool] | None = None,
-             shard: Shard | None = None, keep_unreadable: bool = False) -> RunPlan:
-    """Check the settings, claim the run folder (run.json) and find the images a rerun still has to do.
+def plan_run(suite: Any, adapter: Adapter, resolution: str, backends: tuple[str, str], out_root: Path, *,
+             on_error: str = "stop", score_all: bool = False, select: Callable[[Any], bool] | None = None,
+             shard: Shard | None = None, extra_config: dict[str, Any] | None = None,
+             keep_unreadable: bool = False) -> RunPlan:
+    """Check the settings, claim the run folder (run.json) and find the items a rerun still has to do.
 
-    ``backends`` are the (text, face) backend names; a ``shard`` runs in its own ``shard-K-of-N`` subfolder.
+    Items are a suite's images, or a video suite's clips. ``backends`` are the (text, face) backend names;
+    a ``shard`` runs in its own ``shard-K-of-N`` subfolder; ``extra_config`` joins the checked settings.
     """
     if on_error not in ON_ERROR:
         raise TfbenchError(f"--on-error must be one of {ON_ERROR}, got {on_error!r}")
-    if suite.modality != "image":
-        raise TfbenchError(f"suite {suite.name!r} is a {suite.modality} suite; the image pipeline cannot run it")
-    if adapter.info.modality != "image":
+    video = suite.modality == "video"
+    if suite.modality not in ("image", "video"):
+        raise TfbenchError(f"suite {suite.name!r} is a {suite.modality} suite; tfbench runs image and video suites")
+    if adapter.info.modality != "image" and not video:
         raise TfbenchError(f"adapter {adapter.spec!r} is a {adapter.info.modality} adapter; suite {suite.name!r} holds images")
-    target = parse_resolution(resolution)
+    if video:
+        from tfbench.video.resize import parse_video_resolution
+
+        target: int | None = parse_video_resolution(resolution)
+    else:
+        target = parse_resolution(resolution)
     text_edges, face_edges = suite.edges("text", resolution), suite.edges("face", resolution)
     out = run_dir(out_root, suite.name, adapter.spec, resolution)
+    if adapter.source_spec and adapter.source_spec != adapter.spec:
+        adopt_legacy_folder(out, run_dir(out_root, suite.name, adapter.source_spec, resolution), adapter)
     config = {"suite": suite.name, "suite_version": suite.version, "adapter": adapter.spec,
-              "resolution": resolution, "text_backend": backends[0],
-              "face_backend": backends[1], "score_all": score_all, "keep_unreadable": keep_unreadable}
+              "resolution": resolution, **({"modality": "video"} if video else {}), **(extra_config or {}),
+              "text_backend": backends[0], "face_backend": backends[1], "score_all": score_all,
+              "keep_unreadable": keep_unreadable}
     if shard is not None:
         out, config["shard"] = out / shard.folder, shard.label
     out.mkdir(parents=True, exist_ok=True)
     _check_config(out / "run.json", config)
     journal = out / "records.jsonl"
     done = {k for k, r in latest_by_image(read_records(journal, repair=True)).items() if r.get("status") == "ok"}
-    selected = [r for r in suite.images if (select is None or select(r)) and (shard is None or shard.contains(r.id))]
-    todo = [r for r in selected if r.id not in done and (r.words or r.faces or r.excluded_faces)]
+    items = suite.clips if video else suite.images
+    selected = [r for r in items if (select is None or select(r)) and (shard is None or shard.contains(r.id))]
+    todo = [r for r in selected if r.id not in done and (r.annotations if video else (r.words or r.faces or r.excluded_faces))]
     return RunPlan(out, journal, config, target, text_edges, face_edges, selected, todo, done)
 
 
-def finish_run(plan: RunPlan, suite: Suite, resolution: str, adapter: dict[str, Any], backends: dict[str, Any],
-               timer: StageTimer, device: str) -> dict[str, Any]:
-    """Aggregate the journal's latest record of every selected image into results.json (written atomically)."""
+def finish_run(plan: RunPlan, suite: Any, resolution: str, adapter: dict[str, Any], backends: dict[str, Any],
+               timer: StageTimer, device: str, budget_extra: dict[str, Any] | None = None,
+               decorate: Callable[[dict[str, Any], list[dict[str, Any]]], None] | None = None) -> dict[str, Any]:
+    """Aggregate the journal's latest record of every selected item into results.json (written atomically).
+
+    ``budget_extra`` joins the budget (summed with an earlier invocation's by :func:`resumed_budget`; an
+    ``overhead`` there replaces the run's own wall / model time); ``decorate(results, records)`` adds modality extras (video) before writing.
+    """
     latest = latest_by_image(read_records(plan.journal))
     wanted = {r.id for r in plan.selected}
+    records = [latest[k] for k in latest if k in wanted]
+    unit = "clips" if suite.modality == "video" else "images"
+    extra = dict(budget_extra or {})
+    pass_overhead = extra.pop("overhead", None)  # several adapters shared the pass: the pass's overhead
+    budget = resumed_budget(plan.out / "results.json", session_budget(
+        timer, MODEL_STAGES, device=device, **{f"{unit}_evaluated": len(plan.todo),
+                                               f"{unit}_resumed": len(plan.done & wanted)}, **extra), unit=unit)
+    if pass_overhead is not None:
+        budget["overhead"] = pass_overhead
     results = build_results(
         adapter={**adapter},
-        suite={"name": suite.name, "version": suite.version, "resolution": resolution, "modality": suite.modality},
+        suite={"name": suite.name, "version": suite.version, "resolution": resolution, "modality": suite.modality,
+               "manifest_sha256": suite.manifest_sha256},
         backends=backends,
-        records=[latest[k] for k in latest if k in wanted],
+        records=records,
         text_edges=plan.text_edges, face_edges=plan.face_edges,
-        budget=resumed_budget(plan.out / "results.json", session_budget(
-            timer, MODEL_STAGES, device=device, images_evaluated=len(plan.todo),
-            images_resumed=len(plan.done & wanted))),
+        budget=budget,
         config=plan.config,
     )
+    if decorate is not None:
+        decorate(results, records)
     write_json_atomic(plan.out / "results.json", results)
+    results["_path"] = str(plan.out / "results.json")
     return results
 
 
 def batch_size_for(adapter: Adapter, batch_size: int | None, target: int | None) -> int:
-    """Images per adapter call: the requested/declared size, capped so one float32 batch fits BATCH_BUDGET_MB."""
+    """Images per adapter call: the requested/declared size, capped so one float32 batch fits BATCH_BUDGET_MB.
+
+    Codecs and references work image by image whatever the batch: they get one image per call unless a
+    batch size is asked for, so the engine can hand each image on to the scoring at once."""
+    if batch_size is None and adapter.info.kind in PER_IMAGE_KINDS:
+        return 1
     size = max(1, min(batch_size or adapter.max_batch_size, adapter.max_batch_size))
     if target is not None and batch_size is None:
         size = min(size, max(1, int(BATCH_BUDGET_MB * 2**20 // (target * target * 3 * 4))))
     return size
 
 
-def evaluate(suite: Suite, adapter: Adapter, resolution: str, scorers: Scorers, out_root: Path, *,
-             on_error: str = "stop", batch_size: int | None = None, progress: bool = False,
-             score_all: bool = False, select: Callable[[ImageRecord], bool] | None = None,
-             device: str = "cpu", keep_crops: bool = False, shard: Shard | None = None,
-             keep_unreadable: bool = False) -> dict[str, Any]:
-    """Evaluate one adapter at one resolution; records are appended as computed, a rerun resumes.
+def evaluate(suite: Suite, adapter: Adapter, resolution: str, scorers: Scorers, out_root: Path, **options: Any) -> dict[str, Any]:
+    """Evaluate one adapter at one resolution with the run engine (see :func:`tfbench.engine.run_suite`).
 
-    Returns the results dict that is also written to ``run_dir/results.json``. With ``keep_crops`` the
-    original and reconstructed crop of every scored instance is saved under ``run_dir/crops/`` (PNG)
-    and each record item names its crop prefix in ``crop``. A ``shard`` evaluates only its images, in
-    ``run_dir/shard-K-of-N/`` (combine shards with ``tfbench merge``). Words the suite's curation
-    marked unreadable are not scored unless ``keep_unreadable``.
+    Returns the results dict that is also written to ``run_dir/results.json``; records are appended as
+    computed and a rerun resumes. Options: ``on_error``, ``batch_size``, ``progress``, ``score_all``,
+    ``select``, ``device``, ``keep_crops``, ``shard``, ``keep_unreadable``.
     """
-    plan = plan_run(suite, adapter, resolution, (scorers.text.backend.name, scorers.face.backend.name), out_root,
-                    on_error=on_error, score_all=score_all, select=select, shard=shard,
-                    keep_unreadable=keep_unreadable)
-    out, journal, target, todo = plan.out, plan.journal, plan.target, plan.todo
-    text_edges, face_edges = plan.text_edges, plan.face_edges
-    size = batch_size_for(adapter, batch_size, target)
-    timer = StageTimer()
-    bar = _progress(len(todo), f"{adapter.spec} @ {resolution}", progress)
-    batches = list(_batches(todo, size, target))
-    with RecordWriter(journal) as writer, ThreadPoolExecutor(max_workers=1, thread_name_prefix="tfbench-load") as pool:
-        def submit(b: list[ImageRecord]) -> Future:
-            return pool.submit(_load_batch, suite, b, target)
+    from tfbench.engine import RunOptions, run_suite
 
-        pending = submit(batches[0]) if batches else None
-        for bi in range(len(batches)):
-            with timer.stage("load"):
-                loaded, unit = pending.result()  # type: ignore[union-attr]
-            pending = submit(batches[bi + 1]) if bi + 1 < len(batches) else None  # decode next while the model runs
-            good = []
-            for item in loaded:
-                if item.error is None:
-                    good.append(item)
-                    continue
-                if on_error == "stop":
-                    raise ImageLoadError(f"{item.error}. Records so far are kept in {journal}; rerun to resume.")
-                writer.append(_error_record(item.record, "load", item.error))
-            if good:
-                _run_batch(good, adapter, scorers, writer, timer, text_edges, face_edges, on_error, score_all, journal,
-                           out / "crops" if keep_crops else None, unit if len(good) == len(loaded) else None,
-                           keep_unreadable)
-            bar.update(len(loaded))
-    bar.close()
-    with timer.stage("write"):
-        results = finish_run(plan, suite, resolution, adapter.describe(), scorers.backends(), timer, device)
-    results["_path"] = str(out / "results.json")
-    return results
-
-
-def _error_record(record: ImageRecord, stage: str, error: str) -> dict[str, Any]:
-    return {"image": record.id, "subset": record.subset, "status": "error", "stage": stage, "error": error,
-            "n_words": len(record.words), "n_faces": len(record.faces)}
-
-
-def _load_batch(suite: Suite, records: list[ImageRecord], target: int | None) -> tuple[list[Loaded], np.ndarray | None]:
-    """Worker side: decode and place a batch, and build its float32 adapter input when every image loaded."""
-    loaded = [_load(suite, r, target) for r in records]
-    if any(it.error for it in loaded):
-        return loaded, None
-    return loaded, np.stack([to_unit(it.canvas) for it in loaded])  # type: ignore[arg-type]
-
-
-def reconstruct(items: list[Loaded], adapter: Adapter, timer: StageTimer,
-                batch: np.ndarray | None = None) -> tuple[list[np.ndarray], list[dict | None]]:
-    """One batch through the adapter: (reconstructions as uint8 RGB at each original size, compression dicts).
-
-    An adapter may fail in any way (an exception, OOM, NaN/Inf, wrong shape or range, a malformed
-    compression list): every failure is raised as one AdapterError naming the adapter.
-    """
-    if batch is None:  # ``batch``: the float32 input already built by the loader thread
-        batch = np.stack([to_unit(it.canvas) for it in items])  # type: ignore[arg-type]
-    try:
-        check_batch(batch)
-        with timer.stage("reconstruct"):
-            latent = adapter.encode(batch)
-            compression = [c.to_dict() if c is not None else None for c in adapter.compression(latent, batch.shape)]
-            recon = check_reconstruction(adapter.spec, batch, adapter.decode(latent), adapter.info.value_range)
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException as exc:  # an adapter may fail in any way (OOM included): report it per image
-        msg = str(exc) if isinstance(exc, TfbenchError) else f"{adapter.spec}: {type(exc).__name__}: {exc}"
-        raise AdapterError(msg) from exc
-    images = [from_canvas(to_u8(recon[k]), it.placement) for k, it in enumerate(items)]  # type: ignore[arg-type]
-    return images, [compression[k] if k < len(compression) else None for k in range(len(items))]
-
-
-def _run_batch(items: list[Loaded], adapter: Adapter, scorers: Scorers, writer: RecordWriter, timer: StageTimer,
-               text_edges: tuple[float, ...], face_edges: tuple[float, ...], on_error: str, score_all: bool,
-               journal: Path, crops_dir: Path | None = None, batch: np.ndarray | None = None,
-               keep_unreadable: bool = False) -> None:
-    try:
-        recons, compression = reconstruct(items, adapter, timer, batch)
-    except AdapterError as exc:
-        if on_error == "stop":
-            ids = ", ".join(it.record.id for it in items[:3])
-            raise AdapterError(f"{exc} (images: {ids}). Records so far are kept in {journal}; rerun to resume, "
-                               f"or use --on-error skip to record failures and go on.") from exc.__cause__
-        for it in items:
-            writer.append(_error_record(it.record, "adapter", str(exc)))
-        return
-    for it, rec_img, comp in zip(items, recons, compression):
-        words, faces = score_image(it.record, it.image, rec_img, scorers, text_edges, face_edges, timer,  # type: ignore[arg-type]
-                                   score_all, keep_unreadable)
-        with timer.stage("write"):
-            if crops_dir is not None:
-                save_crops(crops_dir, it.record, it.image, rec_img, words, faces)  # type: ignore[arg-type]
-            writer.append({"image": it.record.id, "subset": it.record.subset, "status": "ok",
-                           "compression": comp, "words": words, "faces": faces})
-
-
-class _NullBar:
-    def update(self, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def _progress(total: int, desc: str, enabled: bool):
-    if not enabled or os.environ.get("CI") or not sys.stderr.isatty():
-        return _NullBar()
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, unit="img", leave=False)
+    return run_suite(suite, [adapter], [resolution], scorers, out_root, RunOptions(**options))[0]

@@ -83,7 +83,9 @@ class Adapter(ABC):
     """
 
     info: ClassVar[AdapterInfo] | AdapterInfo
-    spec: str = ""  # set by the registry to the spec string that created the adapter
+    spec: str = ""  # set by the registry: the adapter's identity (its spec without execution settings, local files by checksum)
+    source_spec: str = ""  # set by the registry: the spec string that created it
+    execution: dict[str, Any] = {}  # set by the registry: device, dtype, batch size, local file paths (for budgets)
     max_batch_size: int = 8  # the pipeline never sends larger batches
 
     @abstractmethod

@@ -227,7 +227,10 @@ def create_adapter(spec: str) -> Adapter:
         )
     if not isinstance(getattr(adapter, "info", None), AdapterInfo):
         raise TfbenchError(f"adapter spec {spec!r}: {type(adapter).__name__} does not declare `info: AdapterInfo`")
-    adapter.spec = spec.strip()
+    from tfbench.run_identity import identify
+
+    adapter.source_spec = spec.strip()  # what recreates it (e.g. in a Ray actor)
+    adapter.spec, adapter.execution = identify(spec)  # what it is; how it executes goes to the budget
     return adapter
 
 

@@ -19,7 +19,7 @@ BUILTIN_SUITES: dict[str, str] = {
     "tokbench": "tfbench.datasets.tokbench:load_tokbench",
     "tokbench-text": "tfbench.datasets.tokbench:load_tokbench_text",
     "tokbench-face": "tfbench.datasets.tokbench:load_tokbench_face",
-    "mini-video": "tfbench.video_mini:load_mini_video",
+    "mini-video": "tfbench.video.mini:load_mini_video",
 }
 
 
@@ -72,7 +72,7 @@ def load_suite(name: str, data_root: str | Path | None = None) -> Suite:
         module, _, fn = BUILTIN_SUITES[name].partition(":")
         loader: Callable[..., Suite] = getattr(importlib.import_module(module), fn)
         return loader(data_root)
-    from tfbench.video_manifest import load_video_suite_file, video_manifest_path
+    from tfbench.video.manifest import load_video_suite_file, video_manifest_path
 
     if (video := video_manifest_path(name)) is not None:  # a video suite manifest (tfbench.video-suite/1)
         return _verified(load_video_suite_file(video, data_root))

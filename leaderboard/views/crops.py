@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tfbench.leaderboard.context import open_store, row_label, store_path
+from tfbench.leaderboard.context import open_store, row_label
 
 st.title("Crops viewer")
 with open_store() as store:
-    rows = [r for r in store.results() if r["_row"]["n_crops"]]
+    rows = [r for r in store.results() if r["_row"]["n_crops"]]  # every version: earlier ones keep their crops
     if not rows:
-        st.info(f"No row in {store_path()} has crops: run with `tfbench run --keep-crops` and import the run folder.")
+        st.info("No row on this board has crops: run with `tfbench run --keep-crops` and import the run folder.")
         st.stop()
     labels = {row_label(r): r for r in rows}
     t_acc = [((r["metrics"].get("text") or {}).get("t_acc") or {}).get("mean") for r in rows]
@@ -31,10 +31,10 @@ for inst in instances:
     b.image(inst.recon_png, caption="reconstruction", width="stretch", output_format="PNG")
     if kind == "text":
         verdict = "read correctly" if inst.t_acc == 1 else "misread"
-        c.markdown(f"`{inst.image}` word {inst.idx} · scale {inst.ratio:.4f}  \n"
+        c.markdown(f"`{inst.where}` · scale {inst.ratio:.4f}  \n"
                    f"ground truth **{inst.gt}** · OCR reads **{inst.pred or '∅'}** ({verdict})  \n"
                    f"T-NED {inst.t_ned:.3f}")
     else:
         kept = "identity kept" if inst.f_kept == 1 else "identity lost"
-        c.markdown(f"`{inst.image}` face {inst.idx} · scale {inst.ratio:.4f}  \n"
+        c.markdown(f"`{inst.where}` · scale {inst.ratio:.4f}  \n"
                    f"F-Sim **{inst.f_sim:.3f}** ({kept})")

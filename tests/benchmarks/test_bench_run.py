@@ -53,3 +53,20 @@ def test_peak_rss_flat_in_suite_size(benchmark, mini, tmp_path):
                                  "images_1x": len(mini.images), "images_10x": 10 * len(mini.images)})
     assert ten <= 1.10 * one, (one, ten)
     assert ten < 1536, ten
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/time"), reason="GNU time (/usr/bin/time) is not installed")
+def test_default_run_whole_process(benchmark, mini, tmp_path):
+    """The default `tfbench run` (six adapters, mini @256) as one process: wall, CPU, peak RSS, overhead."""
+    from tfbench.perf import engine_figures, time_process
+
+    outs = iter(range(100))
+
+    def run():
+        out = tmp_path / str(next(outs))
+        return {**time_process([sys.executable, "-m", "tfbench.cli", "run", "--out", str(out), "--no-progress"]),
+                **engine_figures(out)}
+
+    figures = benchmark.pedantic(run, rounds=1, iterations=1)
+    benchmark.extra_info.update(figures)
+    assert figures["model_s"] > 0

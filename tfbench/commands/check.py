@@ -85,10 +85,10 @@ def _run_against_golden(args: argparse.Namespace) -> tuple[list[dict], list[dict
 
 
 def golden(args: argparse.Namespace) -> int:
-    from tfbench.commands.run import _resolutions
+    from tfbench.commands.run import parse_resolutions
     from tfbench.golden import make_golden, run_adapter, write_golden
 
-    resolutions = _resolutions(args.resolution)
+    resolutions = parse_resolutions(args.resolution)
     with tempfile.TemporaryDirectory(prefix="tfbench-golden-") as tmp:
         results = run_adapter(args.adapter, resolutions, Path(tmp), suite=args.suite, data_root=args.data_root,
                               ocr=args.ocr, face=args.face, threads=args.threads)

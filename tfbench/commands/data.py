@@ -42,11 +42,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--name", default=None, help="suite name (default: the folder's name)")
     f.add_argument("--min-iou", type=float, default=0.3, help="IoU a detection needs to give a face its landmarks")
     f.set_defaults(func=import_folder)
-    from tfbench.commands.video import register_import_kinds
-
-    register_import_kinds(kinds)  # video suites: `clip`, `tokbench-video`
+    register_video_importers(kinds)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
     imp.set_defaults(func=lambda args: (imp.print_help(), 2)[1])
+
+
+def register_video_importers(kinds: argparse._SubParsersAction, names: tuple[str, str] = ("clip", "tokbench-video"),
+                             **parser_kwargs) -> None:
+    """`data import clip` and `data import tokbench-video` (also the deprecated `video import-*` spellings)."""
+    c = kinds.add_parser(names[0], help="a video clip (+ optional per-frame annotations) -> a video suite manifest",
+                         description="Without --annotations, faces are detected with YuNet on every --every-th frame "
+                                     "and linked into tracks. Annotation JSON: {\"annotations\": [{\"frame\": N (0-based), "
+                                     "\"words\": [{\"text\", \"box\"}], \"faces\": [{\"box\", \"landmarks\"?}]}]}; faces "
+                                     "without landmarks get them from the detector (IoU match) here, once.", **parser_kwargs)
+    c.add_argument("clip", metavar="CLIP")
+    c.add_argument("--out", required=True, help="folder for manifest.json and a copy of the clip")
+    c.add_argument("--annotations", default=None, help="per-frame annotations JSON (default: detect faces)")
+    c.add_argument("--every", type=int, default=5, help="without --annotations: detect faces every N frames (default 5)")
+    c.add_argument("--min-face", type=float, default=16.0, help="smallest detected face side kept, pixels (default 16)")
+    c.add_argument("--min-iou", type=float, default=0.3, help="IoU a detection needs to give a face its landmarks")
+    c.add_argument("--name", default=None, help="suite name (default: the clip's file name)")
+    c.set_defaults(func=import_clip)
+    t = kinds.add_parser(names[1], help="TokBench video_annotations/ + videos -> tokbench-video manifest", **parser_kwargs)
+    t.add_argument("dir", metavar="DIR")
+    t.add_argument("--videos", default=None, help="folder holding the clips (default: DIR/videos)")
+    t.add_argument("--out", default=None, help="manifest path (default: DIR/tokbench-video.json)")
+    t.set_defaults(func=import_tokbench_video)
 
 
 def download(args: argparse.Namespace) -> int:
@@ -89,4 +110,25 @@ def import_folder(args: argparse.Namespace) -> int:
                               Path(args.out) if args.out else None, args.name, min_iou=args.min_iou)
     print(report.summary())
     print(f"wrote {path}\nnext: {_next_step(path, Path(args.dir))}")
+    return 0
+
+
+def import_clip(args: argparse.Namespace) -> int:
+    from tfbench.datasets.clip import import_clip as run_import
+
+    manifest, report = run_import(Path(args.clip), Path(args.out),
+                                  annotations=Path(args.annotations) if args.annotations else None,
+                                  every=args.every, min_face=args.min_face, min_iou=args.min_iou, name=args.name)
+    print(report.summary())
+    print(f"wrote {manifest}; next: tfbench run --suite {manifest} -a h264:crf=30")
+    return 0
+
+
+def import_tokbench_video(args: argparse.Namespace) -> int:
+    from tfbench.datasets.tokbench_video import import_tokbench_video as run_import
+
+    manifest, report = run_import(Path(args.dir), videos=Path(args.videos) if args.videos else None,
+                                  out=Path(args.out) if args.out else None)
+    print(report.summary())
+    print(f"wrote {manifest}; next: tfbench run --suite {manifest} -r 256 -r 480")
     return 0

@@ -55,7 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _resolutions(values: list[str] | None) -> list[str]:
+def parse_resolutions(values: list[str] | None) -> list[str]:
     from tfbench.errors import TfbenchError
     from tfbench.resize import parse_resolution, resolution_label
 
@@ -70,48 +70,74 @@ def _resolutions(values: list[str] | None) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tfbench.pipeline import Scorers, evaluate
+    from tfbench.engine import RunOptions, run_suite
+    from tfbench.engine.overlap import one_malloc_arena
+    from tfbench.pipeline import Scorers
     from tfbench.registry import create_adapter
-    from tfbench.report import text_table
     from tfbench.sharding import resolve_shard
     from tfbench.suites import load_suite
 
+    one_malloc_arena()  # before any thread starts: this process's threads share one arena (peak RSS)
     shard = resolve_shard(args.shard)
+    resolutions = parse_resolutions(args.resolution)  # fail on bad input before any work
     if args.adapter:  # neural adapters take the run's --device/--dtype unless their spec sets them
         from tfbench.adapter_options import inject_runtime
 
         args.adapter = [inject_runtime(s, args.device, args.dtype) for s in args.adapter]
     if args.engine == "ray":
         return _run_ray(args, shard)
-    specs = args.adapter or DEFAULT_ADAPTERS
-    resolutions = _resolutions(args.resolution)
-    adapters = [create_adapter(s) for s in specs]  # fail on a bad spec before any work
-    suite = load_suite(args.suite, args.data_root)
-    if getattr(suite, "modality", "image") == "video":  # video suites have their own pipeline
-        from tfbench.commands.video import run_video
-
-        return run_video(args, suite, adapters)
-    scorers = Scorers.create(args.ocr, args.face, args.threads)
-    suite = curate_for_run(suite, scorers.text)
-    results = []
+    adapters = [create_adapter(s) for s in args.adapter or DEFAULT_ADAPTERS]
+    scorers = Scorers.start(args.ocr, args.face, args.threads)  # the metric models load while the run starts
     try:
-        for adapter in adapters:
-            for res in resolutions:
-                results.append(evaluate(suite, adapter, res, scorers, Path(args.out), on_error=args.on_error,
-                                        batch_size=args.batch_size, progress=not args.no_progress,
-                                        score_all=args.score_all, device=args.device, keep_crops=args.keep_crops,
-                                        shard=shard, keep_unreadable=args.keep_unreadable))
-                if not args.json:
-                    print(f"  {adapter.spec} @ {res}: {results[-1]['_path']}", file=sys.stderr)
+        suite = load_suite(args.suite, args.data_root)
+        video = getattr(suite, "modality", "image") == "video"
+        if video:
+            from tfbench.commands.video import video_setup
+
+            adapters, resolutions = video_setup(args, adapters)
+        suite = curate_for_run(suite, scorers.curation_scorer())
+        options = RunOptions(on_error=args.on_error, batch_size=args.batch_size, progress=not args.no_progress,
+                             score_all=args.score_all, device=args.device, keep_crops=args.keep_crops, shard=shard,
+                             keep_unreadable=args.keep_unreadable,
+                             max_frames=getattr(args, "max_frames", None), execution=execution_settings(args))
+        results = run_suite(suite, adapters, resolutions, scorers, Path(args.out), options)
     finally:
         for adapter in adapters:
             adapter.close()
+    print_results(args, results, video)
+    return 0
+
+
+def execution_settings(args: argparse.Namespace) -> dict:
+    """How this run executed (recorded in every budget; not part of any result's identity)."""
+    import os
+
+    return {"device": args.device, "dtype": args.dtype, "threads": args.threads or min(2, os.cpu_count() or 1),
+            "batch_size": args.batch_size, "engine": args.engine}
+
+
+def print_results(args: argparse.Namespace, results: list[dict], video: bool = False) -> None:
+    """The table (or JSON), then where the results are and what to run next."""
+    from tfbench.report import text_table
+
     if args.json:
         print(json.dumps([{k: v for k, v in r.items() if k != "_path"} for r in results], indent=2))
-    else:
-        print(text_table(results))
-        print_excluded(results)
-    return 0
+        return
+    for r in results:
+        print(f"  {r['adapter']['spec']} @ {r['suite']['resolution']}: {r['_path']}", file=sys.stderr)
+    print(text_table(results))
+    print_excluded(results)
+    if video:
+        from tfbench.commands.video import temporal_lines
+
+        print(temporal_lines(results))
+    print(next_steps(args.out))
+
+
+def next_steps(out: str) -> str:
+    """One line: where the results are and what to run next."""
+    return (f"\nResults are in {out}/ (results.json, records.jsonl per adapter and resolution). Next: "
+            f"`tfbench show {out}` to compare runs, `tfbench leaderboard import {out}` to add them to a leaderboard.")
 
 
 def curate_for_run(suite, text_scorer):
@@ -125,6 +151,7 @@ def curate_for_run(suite, text_scorer):
 
 
 def print_excluded(results: list[dict]) -> None:
+    """One line on the instances curation kept out of the scores (none: nothing printed)."""
     from tfbench.datasets.curation import excluded_summary
 
     line = excluded_summary(results)
@@ -133,8 +160,7 @@ def print_excluded(results: list[dict]) -> None:
 
 
 def _run_ray(args: argparse.Namespace, shard: "Shard | None") -> int:
-    from tfbench.engines.ray_engine import RayOptions, run_ray
-    from tfbench.report import text_table
+    from tfbench.engine.ray import RayOptions, run_ray
 
     if args.keep_crops:
         from tfbench.errors import TfbenchError
@@ -142,14 +168,8 @@ def _run_ray(args: argparse.Namespace, shard: "Shard | None") -> int:
         raise TfbenchError("--keep-crops is not supported with --engine ray yet; run it with --engine local")
     options = RayOptions(address=args.ray_address, workers=args.workers, ocr=args.ocr, face=args.face,
                          threads=args.threads, device=args.device)
-    results = run_ray(args.suite, args.data_root, args.adapter or DEFAULT_ADAPTERS, _resolutions(args.resolution),
+    results = run_ray(args.suite, args.data_root, args.adapter or DEFAULT_ADAPTERS, parse_resolutions(args.resolution),
                       Path(args.out), options, on_error=args.on_error, batch_size=args.batch_size,
                       score_all=args.score_all, shard=shard, keep_unreadable=args.keep_unreadable)
-    if args.json:
-        print(json.dumps([{k: v for k, v in r.items() if k != "_path"} for r in results], indent=2))
-    else:
-        for r in results:
-            print(f"  {r['adapter']['spec']} @ {r['suite']['resolution']}: {r['_path']}", file=sys.stderr)
-        print(text_table(results))
-        print_excluded(results)
+    print_results(args, results)
     return 0

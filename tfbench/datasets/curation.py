@@ -134,7 +134,7 @@ def _frames(suite: Any) -> Iterable[tuple[ImageRecord, np.ndarray]]:
             if rec.words:
                 yield rec, load_rgb(suite.path_of(rec))
         return
-    from tfbench.video_io import iter_frames
+    from tfbench.video.io import iter_frames
 
     for clip in suite.clips:
         wanted = {a.frame: a.record for a in clip.annotations if a.record.words}

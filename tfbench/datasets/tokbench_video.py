@@ -28,8 +28,8 @@ from tfbench.datasets.tokbench import read_json
 from tfbench.errors import ManifestError
 from tfbench.images import sha256_of
 from tfbench.records import write_json_atomic
-from tfbench.video_io import VideoInfo, iter_frames, probe
-from tfbench.video_manifest import SCHEMA, load_video_suite_file
+from tfbench.video.io import VideoInfo, iter_frames, probe
+from tfbench.video.manifest import SCHEMA, load_video_suite_file
 
 TEXT_SETS: tuple[str, ...] = ("ch3", "ds")
 FRAME_RE = re.compile(r"-frame(\d+)(?:\.[A-Za-z0-9]+)?$")

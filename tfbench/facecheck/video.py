@@ -17,7 +17,7 @@ from tfbench.facecheck.tracks import MIN_TRACK_FRAMES, link_tracks, track_unit
 
 def check_video(checker: FaceChecker, pair: Pair, frame_step: int = 1, max_frames: int | None = None,
                 min_track_frames: int = MIN_TRACK_FRAMES) -> dict[str, Any]:
-    from tfbench.video_io import iter_frames
+    from tfbench.video.io import iter_frames
 
     frames: list[dict] = []
     embeddings: list[Any] = []

@@ -1,8 +1,8 @@
 """Builds the embedded `mini-video` suite: synthetic clips with moving and zooming words, and the
-package-shipped faces of `mini` moving and zooming, with exact per-frame ground truth.
+package-shipped faces of `mini` v1 moving and zooming, with exact per-frame ground truth.
 
-Reuses the `mini` v1 generator's fonts, word pool, backgrounds, ink colours, shelf packing and face
-sources (with their stored landmarks). Clips are written as near-lossless H.264 (crf 8) and the
+Reuses the `mini` v1 generator's (:mod:`tfbench.mini_v1`) fonts, word pool, backgrounds, ink colours,
+shelf packing and face sources (with their stored landmarks). Clips are written as near-lossless H.264 (crf 8) and the
 ground truth is checked on the *decoded* frames: a word instance is kept only where the OCR reads it
 exactly on the original frame (as TokBench does). Deterministic (seeded); built once into the cache.
 """
@@ -21,9 +21,9 @@ from tfbench.buckets import face_ratio, text_ratio
 from tfbench.cache import build_once, cache_dir
 from tfbench.errors import ManifestError
 from tfbench.images import sha256_of
-from tfbench.mini_v1 import Shelf, background, face_sources, font as truetype, ink, make_word, recipe_path, render_size, word_pool
-from tfbench.video_io import iter_frames, write_video
-from tfbench.video_manifest import SCHEMA, VideoSuite, load_video_suite_file
+from tfbench.mini_v1 import Shelf, background, face_sources, ink_colour, load_font, make_word, mini_recipe_path, render_size, word_pool
+from tfbench.video.io import iter_frames, write_video
+from tfbench.video.manifest import SCHEMA, VideoSuite, load_video_suite_file
 
 GENERATOR_VERSION = "2"  # 2: clips encoded with one x264 thread (bit-identical builds)
 RECIPE: dict[str, Any] = {
@@ -61,7 +61,7 @@ def _motion(rng: np.random.Generator, speed: float) -> tuple[float, float]:
     return speed * math.cos(angle), speed * math.sin(angle)
 
 
-def _text_clip(cfg: dict, rng: np.random.Generator, pool: list[str], fonts: list[str], w: int, h: int,
+def text_clip(cfg: dict, rng: np.random.Generator, pool: list[str], fonts: list[str], w: int, h: int,
                n: int) -> tuple[list[np.ndarray], list[list[dict]]]:
     """Frames (uint8) and per-frame word ground truth [{text, box, track}] of one text clip."""
     bg = background(rng, w, h)
@@ -74,7 +74,7 @@ def _text_clip(cfg: dict, rng: np.random.Generator, pool: list[str], fonts: list
         text, font_name, ratio = items[k]
         vx, vy = _motion(rng, cfg["speed"])
         base = render_size(font_name, text, ratio * len(text) * w / ((zmax + min(cfg["zoom"])) / 2))
-        x0, y0, x1, y1 = truetype(font_name, round(base * zmax)).getbbox(text)
+        x0, y0, x1, y1 = load_font(font_name, round(base * zmax)).getbbox(text)
         pad = max(2, round(0.2 * (y1 - y0)))
         cell_w = x1 - x0 + 2 * pad + math.ceil(abs(vx) * n) + 4
         cell_h = y1 - y0 + 2 * pad + math.ceil(abs(vy) * n) + 4
@@ -85,7 +85,7 @@ def _text_clip(cfg: dict, rng: np.random.Generator, pool: list[str], fonts: list
         start_y = pos[1] + (math.ceil(abs(vy) * n) if vy < 0 else 0) + 2
         region = bg[pos[1]:pos[1] + cell_h, pos[0]:pos[0] + cell_w]
         words.append({"text": text, "font": font_name, "base": base, "v": (vx, vy), "start": (start_x, start_y),
-                      "ink": ink(rng, region), "track": f"w{len(words)}"})
+                      "ink": ink_colour(rng, region), "track": f"w{len(words)}"})
     if not words:
         raise ManifestError(f"mini-video recipe: no word of clip {cfg['id']!r} fits a {w}x{h} frame")
     blur = float(rng.uniform(0.3, 0.7))
@@ -95,7 +95,7 @@ def _text_clip(cfg: dict, rng: np.random.Generator, pool: list[str], fonts: list
         draw = ImageDraw.Draw(img)
         gt = []
         for wd in words:
-            font = truetype(wd["font"], max(6, round(wd["base"] * _zoom(cfg, t, n))))
+            font = load_font(wd["font"], max(6, round(wd["base"] * _zoom(cfg, t, n))))
             x0, y0, x1, y1 = font.getbbox(wd["text"])
             pad = max(2, round(0.2 * (y1 - y0)))
             px = round(wd["start"][0] + wd["v"][0] * t)
@@ -110,7 +110,7 @@ def _text_clip(cfg: dict, rng: np.random.Generator, pool: list[str], fonts: list
     return frames, truth
 
 
-def _face_clip(cfg: dict, rng: np.random.Generator, sources: list[dict], margin: float, w: int, h: int,
+def face_clip(cfg: dict, rng: np.random.Generator, sources: list[dict], margin: float, w: int, h: int,
                n: int, first_source: int) -> tuple[list[np.ndarray], list[list[dict]]]:
     bg = background(rng, w, h)
     zmax = max(cfg["zoom"])
@@ -164,14 +164,14 @@ def _face_clip(cfg: dict, rng: np.random.Generator, sources: list[dict], margin:
 
 
 def _recipe_key() -> str:
-    mini = json.loads(recipe_path().read_text())
+    mini = json.loads(mini_recipe_path().read_text())
     blob = json.dumps([RECIPE, mini["faces"]["sources"], mini["fonts"]], sort_keys=True).encode() + GENERATOR_VERSION.encode()
     return hashlib.sha256(blob).hexdigest()[:12]
 
 
 def build_mini_video(dest: Path, ocr=None) -> Path:
     """Generate the clips and manifest.json into ``dest``; returns the manifest path."""
-    mini = json.loads(recipe_path().read_text())
+    mini = json.loads(mini_recipe_path().read_text())
     rng = np.random.default_rng(RECIPE["seed"])
     if ocr is None:
         from tfbench.metrics.text import TextScorer
@@ -181,12 +181,12 @@ def build_mini_video(dest: Path, ocr=None) -> Path:
 
     w, h = RECIPE["size"]
     n, every = RECIPE["frames"], RECIPE["annotate_every"]
-    pool = word_pool(recipe_path().parent, mini["text"]["words_file"])
+    pool = word_pool(mini_recipe_path().parent, mini["text"]["words_file"])
     sources = face_sources(mini)
     dest.mkdir(parents=True, exist_ok=True)
     clips, dropped = [], 0
-    made = [(c, _text_clip(c, rng, pool, mini["fonts"], w, h, n)) for c in RECIPE["text_clips"]]
-    made += [(c, _face_clip(c, rng, sources, RECIPE["face_margin"], w, h, n, 3 * i))
+    made = [(c, text_clip(c, rng, pool, mini["fonts"], w, h, n)) for c in RECIPE["text_clips"]]
+    made += [(c, face_clip(c, rng, sources, RECIPE["face_margin"], w, h, n, 3 * i))
              for i, c in enumerate(RECIPE["face_clips"])]
     for cfg, (frames, truth) in made:
         name = f"{cfg['id']}.mp4"

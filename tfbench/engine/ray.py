@@ -1,13 +1,13 @@
-"""`tfbench run --engine ray`: the image pipeline on Ray Data, with one actor pool per model.
+"""`tfbench run --engine ray`: the run engine with its reconstruct and score stages on Ray Data actor pools.
 
     todo batches -> [Reconstruct actors: load + protocol resize + adapter, GPU when the cluster has one]
                  -> [Ocr actors: TextScorer, score_words] -> [Face actors: FaceScorer, score_faces]
                  -> driver: append each record to records.jsonl as it arrives -> results.json
 
-Each actor loads its model once. The per-image work is tfbench.pipeline's own (``_load``,
-``reconstruct``, ``score_words``, ``score_faces``), and so is the run folder, resume and aggregation
-(``plan_run``, ``finish_run``): records and results have exactly the single-process format and the
-metrics are identical. Failures (unreadable image, adapter exception, NaN, wrong shape, OOM) travel as
+Each actor loads its model once. The per-image work is the engine's own (``load_image``,
+``reconstruct``, ``score_words``, ``score_faces``), and so are the planning, the run folder, resume and
+the finish (``plan_all``, ``finish_all``): records and results have exactly the single-process format
+and the metrics are identical. Failures (unreadable image, adapter exception, NaN, wrong shape, OOM) travel as
 error records; the driver stops at the first one (``on_error="stop"``) or journals it and goes on.
 Without Ray installed, the engine says how to install it.
 """
@@ -29,10 +29,11 @@ import numpy as np
 from tfbench.budget import StageTimer
 from tfbench.errors import AdapterError, ImageLoadError, TfbenchError
 from tfbench.manifest import ImageRecord, Suite
-from tfbench.pipeline import (_batches, _error_record, _load, batch_size_for, finish_run, plan_run, reconstruct,
-                              score_faces, score_words)
+from tfbench.engine.core import RunOptions, finish_all, plan_all
+from tfbench.engine.images import batches_of, error_record, load_image, reconstruct
+from tfbench.engine.overlap import JournalWriter
+from tfbench.pipeline import RunPlan, batch_size_for, score_faces, score_words
 from tfbench.protocol import Adapter
-from tfbench.records import RecordWriter, write_json_atomic
 from tfbench.resize import parse_resolution
 from tfbench.sharding import Shard
 
@@ -100,12 +101,13 @@ class Reconstruct:
         for row in _rows(batch):
             timer = StageTimer()
             with timer.stage("load"):
-                loaded = [_load(self.suite, self.records[i], self.target) for i in json.loads(row["ids"])]
+                loaded = [load_image(self.suite, self.records[i], self.target) for i in json.loads(row["ids"])]
             good = [it for it in loaded if it.error is None]
             rows = {it.record.id: _error_row(it.record, "load", it.error) for it in loaded if it.error is not None}
             if good:
                 try:
-                    recons, comps = reconstruct(good, self.adapter, timer)
+                    recons, comps = reconstruct(np.stack([it.unit for it in good]), [it.placement for it in good],
+                                                 self.adapter, timer)
                 except AdapterError as exc:
                     rows.update({it.record.id: _error_row(it.record, "adapter", str(exc)) for it in good})
                 else:
@@ -127,7 +129,7 @@ class Reconstruct:
 
 
 def _error_row(record: ImageRecord, stage: str, error: str | None) -> dict[str, Any]:
-    return {"id": record.id, "error": json.dumps(_error_record(record, stage, error or "")), "orig": b"", "recon": b"",
+    return {"id": record.id, "error": json.dumps(error_record(record, stage, error or "")), "orig": b"", "recon": b"",
             "h": 0, "w": 0, "compression": "null", "words": "[]", "stages": "{}"}
 
 
@@ -223,43 +225,81 @@ def _start(ray, options: RayOptions) -> bool:
     return True
 
 
+class RayRun:
+    """One adapter at one resolution of a Ray pass: its plan, the stage seconds its rows reported, its backends."""
+
+    def __init__(self, plan: RunPlan, adapter: Adapter) -> None:
+        self.plan, self.adapter = plan, adapter
+        self.timer = StageTimer()
+        self.described: dict[str, Any] | None = None
+
+    def backends(self, options: RayOptions) -> dict[str, Any]:
+        if self.described is None:  # nothing left to do: describe the backends from the previous results if any
+            previous = self.plan.out / "results.json"
+            self.described = json.loads(previous.read_text())["backends"] if previous.is_file() else {
+                "text": {"backend": options.ocr}, "face": {"backend": options.face}}
+        return self.described
+
+
+def run_ray_pass(ray, suite: Suite, adapters: Sequence[Adapter], resolution: str, out_root: Path,
+                 run_options: RunOptions, options: RayOptions) -> list[dict[str, Any]]:
+    """The engine's pass at one resolution with the reconstruct and score stages on Ray actor pools.
+
+    Planning, records (resume, ``on_error``) and the finish are the engine's own; adapters go through the
+    pools one after the other."""
+    plans = plan_all(suite, adapters, resolution, (options.ocr, options.face), out_root, run_options)
+    runs = [RayRun(p, a) for p, a in zip(plans, adapters)]
+    shared = StageTimer()
+    with JournalWriter() as writer:
+        for run in runs:
+            writer.open(run.plan.journal)
+            if run.plan.todo:
+                _stream(ray, suite, run, resolution, run_options, options, writer)
+    engine = {"name": "ray", "version": ray.__version__, "workers": options.workers, "address": options.address or "local"}
+    return finish_all(suite, resolution, runs, lambda run: run.backends(options), run_options, shared, engine)
+
+
+def _stream(ray, suite: Suite, run: RayRun, resolution: str, run_options: RunOptions, options: RayOptions,
+            writer: JournalWriter) -> None:
+    """Send one run's remaining images through the pools; journal each record as it streams back."""
+    plan = run.plan
+    size = batch_size_for(run.adapter, run_options.batch_size, plan.target)
+    batches = [json.dumps([r.id for r in b]) for b in batches_of(plan.todo, size, plan.target)]
+    ds = _dataset(ray, batches, suite, run.adapter, resolution, run_options.score_all, options,
+                  run_options.keep_unreadable)
+    stages: dict[str, float] = {}
+    with _small_blocks(ray), _ray_failures(ray, plan.journal):
+        for row in ds.iter_rows():
+            record = json.loads(row["record"])
+            stages = _add(stages, json.loads(row["stages"]))
+            run.described = run.described or json.loads(row["backends"])
+            if record.get("status") != "ok" and run_options.on_error == "stop":
+                error = ImageLoadError if record.get("stage") == "load" else AdapterError
+                raise error(f"{record.get('error')} (image: {record['image']}). Records so far are kept in "
+                            f"{plan.journal}; rerun to resume, or use --on-error skip to record failures and go on.")
+            writer.append(plan.journal, record)
+    run.timer.seconds.update(stages)
+
+
 def evaluate_ray(suite: Suite, adapter: Adapter, resolution: str, out_root: Path, options: RayOptions, *,
                  on_error: str = "stop", batch_size: int | None = None, score_all: bool = False,
                  shard: Shard | None = None, keep_unreadable: bool = False) -> dict[str, Any]:
     """Like :func:`tfbench.pipeline.evaluate`, on Ray Data; same folder, records, resume and results."""
     ray = _ray()
-    if options.threads is None:  # resolved here, on the driver, like Scorers.create does in-process
-        options = dataclasses.replace(options, threads=min(2, os.cpu_count() or 1))
-    plan = plan_run(suite, adapter, resolution, (options.ocr, options.face), out_root, on_error=on_error,
-                    score_all=score_all, shard=shard, keep_unreadable=keep_unreadable)
-    timer = StageTimer()
-    stages: dict[str, float] = {}
-    backends: dict[str, Any] | None = None
-    if plan.todo:
-        size = batch_size_for(adapter, batch_size, plan.target)
-        batches = [json.dumps([r.id for r in b]) for b in _batches(plan.todo, size, plan.target)]
-        ds = _dataset(ray, batches, suite, adapter, resolution, score_all, options, keep_unreadable)
-        with RecordWriter(plan.journal) as writer, _small_blocks(ray), _ray_failures(ray, plan.journal):
-            for row in ds.iter_rows():
-                record = json.loads(row["record"])
-                stages = _add(stages, json.loads(row["stages"]))
-                backends = backends or json.loads(row["backends"])
-                if record.get("status") != "ok" and on_error == "stop":
-                    error = ImageLoadError if record.get("stage") == "load" else AdapterError
-                    raise error(f"{record.get('error')} (image: {record['image']}). Records so far are kept in "
-                                f"{plan.journal}; rerun to resume, or use --on-error skip to record failures and go on.")
-                writer.append(record)
-    if backends is None:  # nothing left to do: describe the backends from the previous results if any
-        previous = plan.out / "results.json"
-        backends = json.loads(previous.read_text())["backends"] if previous.is_file() else {
-            "text": {"backend": options.ocr}, "face": {"backend": options.face}}
-    timer.seconds.update(stages)
-    results = finish_run(plan, suite, resolution, adapter.describe(), backends, timer, options.device)
-    results["budget"]["engine"] = {"name": "ray", "version": ray.__version__, "workers": options.workers,
-                                   "address": options.address or "local"}
-    write_json_atomic(plan.out / "results.json", results)  # again, with the engine recorded
-    results["_path"] = str(plan.out / "results.json")
-    return results
+    options = _resolved(options)
+    run_options = RunOptions(on_error=on_error, batch_size=batch_size, score_all=score_all, shard=shard,
+                             keep_unreadable=keep_unreadable, device=options.device,
+                             execution=_execution(options))
+    return run_ray_pass(ray, suite, [adapter], resolution, out_root, run_options, options)[0]
+
+
+def _resolved(options: RayOptions) -> RayOptions:
+    """Threads resolved on the driver, like Scorers.create does in-process (F-Sim differs by 1e-7 otherwise)."""
+    return options if options.threads is not None else dataclasses.replace(options, threads=min(2, os.cpu_count() or 1))
+
+
+def _execution(options: RayOptions) -> dict[str, Any]:
+    return {"device": options.device, "threads": options.threads, "engine": "ray", "workers": options.workers}
 
 
 @contextmanager
@@ -296,7 +336,7 @@ def _dataset(ray, batches: list[str], suite: Suite, adapter: Adapter, resolution
     common = {"suite": suite, "resolution": resolution}
     scoring = {**common, "score_all": score_all, "threads": options.threads, "keep_unreadable": keep_unreadable}
     ds = ray.data.from_items([{"ids": b} for b in batches], override_num_blocks=max(1, min(len(batches), 4 * options.workers)))
-    ds = ds.map_batches(Reconstruct, batch_size=1, fn_constructor_kwargs={**common, "spec": adapter.spec},
+    ds = ds.map_batches(Reconstruct, batch_size=1, fn_constructor_kwargs={**common, "spec": adapter.source_spec or adapter.spec},
                         compute=ActorPoolStrategy(size=1 if gpus else options.workers), num_cpus=options.actor_cpus,
                         num_gpus=gpus)
     ds = ds.map_batches(Ocr, batch_size=1, fn_constructor_kwargs={**scoring, "backend": options.ocr},
@@ -306,12 +346,14 @@ def _dataset(ray, batches: list[str], suite: Suite, adapter: Adapter, resolution
 
 
 def run_ray(suite_name: str, data_root: str | None, specs: Sequence[str], resolutions: Sequence[str], out_root: Path,
-            options: RayOptions, **kwargs: Any) -> list[dict[str, Any]]:
+            options: RayOptions, *, on_error: str = "stop", batch_size: int | None = None, score_all: bool = False,
+            shard: Shard | None = None, keep_unreadable: bool = False) -> list[dict[str, Any]]:
     """Every adapter at every resolution on Ray; shuts Ray down afterwards when it started it."""
     from tfbench.registry import create_adapter
     from tfbench.suites import load_suite
 
     ray = _ray()
+    options = _resolved(options)
     adapters = [create_adapter(s) for s in specs]  # fail on a bad spec before starting Ray
     suite = load_suite(suite_name, data_root)
     if (suite.curation or {}).get("text"):  # curated by another OCR backend: re-curate (cached) on the driver
@@ -321,9 +363,12 @@ def run_ray(suite_name: str, data_root: str | None, specs: Sequence[str], resolu
         suite, note = curate_for_backend(suite, TextScorer(options.ocr, threads=options.threads or 1))
         if note:
             print(f"tfbench: {note}", file=sys.stderr)
+    run_options = RunOptions(on_error=on_error, batch_size=batch_size, score_all=score_all, shard=shard,
+                             keep_unreadable=keep_unreadable, device=options.device, execution=_execution(options))
     started = _start(ray, options)
     try:
-        return [evaluate_ray(suite, a, res, out_root, options, **kwargs) for a in adapters for res in resolutions]
+        by_res = {res: run_ray_pass(ray, suite, adapters, res, Path(out_root), run_options, options) for res in resolutions}
+        return [by_res[res][i] for i in range(len(adapters)) for res in resolutions]
     finally:
         for a in adapters:
             a.close()

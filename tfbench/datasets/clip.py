@@ -22,8 +22,8 @@ from tfbench.datasets.folder import iou, match_detections
 from tfbench.errors import ManifestError
 from tfbench.images import sha256_of
 from tfbench.records import write_json_atomic
-from tfbench.video_io import iter_frames, probe
-from tfbench.video_manifest import SCHEMA, load_video_suite_file
+from tfbench.video.io import iter_frames, probe
+from tfbench.video.manifest import SCHEMA, load_video_suite_file
 
 TRACK_IOU = 0.2  # a detection continues a track when it overlaps the track's last box at least this much
 
@@ -169,7 +169,7 @@ def import_clip(clip: Path, out: Path, annotations: Path | None = None, every: i
         "schema": SCHEMA, "name": name or clip_id, "version": "2", "modality": "video",
         "description": f"user clip {clip.name}" + ("" if annotations else f", faces detected every {every} frames"),
         "resolutions": ["256", "480"], "curation": report.curation,
-        "import": {"importer": "tfbench.video_import/2", "source": str(clip), "annotations": str(annotations) if annotations else None,
+        "import": {"importer": "tfbench.datasets.clip/2", "source": str(clip), "annotations": str(annotations) if annotations else None,
                    "every": every, "min_face": min_face, "min_iou": min_iou, "detector_max_side": max_side,
                    "report": report.to_dict()},
         "clips": [{"id": clip_id, "file": dest.name, "width": info.width, "height": info.height, "frames": info.frames,

@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from tfbench.errors import ManifestError
+from tfbench.images import sha256_of
 from tfbench.jsonfile import read_json
-from tfbench.manifest import (ExcludedFace, ImageRecord, _Ctx, _edges, parse_curation, parse_face, parse_records,
-                              parse_word)
+from tfbench.manifest import (ExcludedFace, ImageRecord, ManifestContext, parse_curation, parse_edges, parse_face,
+                              parse_records, parse_word)
 
 SCHEMA = "tfbench.video-suite/1"
 
@@ -80,6 +81,7 @@ class VideoSuite:
     citation: str = ""
     description: str = ""
     source: Path | None = None
+    manifest_sha256: str | None = None  # of the manifest file it was loaded from (results carry it)
     curation: dict[str, Any] | None = None  # the manifest's `curation` section (None: not curated)
 
     def path_of(self, clip: VideoClip) -> Path:
@@ -99,20 +101,20 @@ class VideoSuite:
                 "resolutions": self.resolutions, "license": self.license, "description": self.description}
 
 
-def _track(ctx: _Ctx, where: str, raw: Any) -> str | None:
+def _track(ctx: ManifestContext, where: str, raw: Any) -> str | None:
     t = raw.get("track") if isinstance(raw, dict) else None
     if t is not None and not isinstance(t, (str, int)):
         raise ctx.fail(f"{where}.track", f"expected a string or integer, got {t!r}")
     return None if t is None else str(t)
 
 
-def _positive_int(ctx: _Ctx, where: str, v: Any) -> int:
+def _positive_int(ctx: ManifestContext, where: str, v: Any) -> int:
     if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
         raise ctx.fail(where, f"expected a positive integer, got {v!r}")
     return v
 
 
-def _clip(ctx: _Ctx, i: int, raw: Any) -> VideoClip:
+def _clip(ctx: ManifestContext, i: int, raw: Any) -> VideoClip:
     where = f"clips[{i}]"
     if not isinstance(raw, dict):
         raise ctx.fail(where, "expected an object")
@@ -164,14 +166,14 @@ def _clip(ctx: _Ctx, i: int, raw: Any) -> VideoClip:
 
 
 def parse_video_suite(data: Any, root: Path, source: str = "<manifest>") -> VideoSuite:
-    ctx = _Ctx(source)
+    ctx = ManifestContext(source)
     clips = parse_records(ctx, data, SCHEMA, "clips", _clip)
     buckets = data.get("buckets") or {}
     return VideoSuite(
         name=str(data["name"]), version=str(data["version"]), clips=clips, root=root,
         resolutions=[str(r) for r in data.get("resolutions", ["256", "480"])],
-        text_edges=_edges(ctx, buckets.get("text"), VIDEO_TEXT_EDGES, "text"),
-        face_edges=_edges(ctx, buckets.get("face"), VIDEO_FACE_EDGES, "face"),
+        text_edges=parse_edges(ctx, buckets.get("text"), VIDEO_TEXT_EDGES, "text"),
+        face_edges=parse_edges(ctx, buckets.get("face"), VIDEO_FACE_EDGES, "face"),
         license=str(data.get("license", "")), citation=str(data.get("citation", "")),
         description=str(data.get("description", "")), curation=parse_curation(ctx, data.get("curation")),
     )
@@ -181,7 +183,7 @@ def load_video_suite_file(path: Path, data_root: Path | None = None) -> VideoSui
     path = Path(path)
     data = read_json(path, ManifestError, f"video manifest not found: {path}")
     suite = parse_video_suite(data, Path(data_root) if data_root else path.parent, source=str(path))
-    suite.source = path
+    suite.source, suite.manifest_sha256 = path, sha256_of(path)
     return suite
 
 

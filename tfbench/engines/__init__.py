@@ -1,1 +1,0 @@
-"""Execution engines besides the in-process pipeline (``tfbench run --engine ...``)."""
