@@ -34,9 +34,9 @@ def ray_session():
 
 
 @pytest.fixture(scope="module")
-def small(mini, tmp_path_factory):
-    """8 images of mini (4 text, 4 face) as a manifest suite, to keep Ray tests short."""
-    return mini_subset(mini, tmp_path_factory.mktemp("mini8"), KEEP, "mini8")
+def small(mini_v1, tmp_path_factory):
+    """8 images of mini v1 (4 text, 4 face) as a manifest suite, to keep Ray tests short."""
+    return mini_subset(mini_v1, tmp_path_factory.mktemp("mini8"), KEEP, "mini8")
 
 
 @pytest.fixture(scope="module")
