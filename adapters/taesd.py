@@ -14,10 +14,37 @@ from typing import Any
 
 from tfbench.adapters.torch_adapter import TorchAutoencoderAdapter
 from tfbench.adapters.torch_common import dtype_name, load_state_dict, require_torch, resolve_url_file
+from tfbench.downloads import Pin
 from tfbench.errors import AdapterArgumentError, MissingWeightsError, TfbenchError
 from tfbench.protocol import AdapterInfo
 
-SOURCE = "https://github.com/madebyollin/taesd/raw/main/{variant}_{part}.pth"
+# The original files at one commit of madebyollin/taesd (2025-12-27, "Add support for FLUX.2 VAE"), each pinned
+# by the git blob id of that commit's tree; sha256 and size where the file was at hand here (the taef2 pair
+# equals ../shared/weights).
+COMMIT = "5cccb12dc72074a4be35680c3b108548a7c69978"
+SOURCE = f"https://github.com/madebyollin/taesd/raw/{COMMIT}/{{variant}}_{{part}}.pth"
+_BLOBS = {
+    "taesd_encoder": "65f85afc58480128926e52086fbf0fdc61c2c9b5", "taesd_decoder": "5915a429fc08eba4adf62bf74f96705b8b0d5c1f",
+    "taesdxl_encoder": "56dfb7ed13ac774bc28dcd981f072f26eb7c5e99", "taesdxl_decoder": "477bc7e9604f418029508e72ac8719bb9d048291",
+    "taesd3_encoder": "9678667c0e3e4b648a36daaa8094b1732ae4fb67", "taesd3_decoder": "7943be72a9151d0b330c5d8a4fbb885d889b60a1",
+    "taef1_encoder": "d8ee13fa3a1ff9a92643669d718e4b0827daafa5", "taef1_decoder": "b772c9c4e6d3b79d06b277be59296389591783d3",
+    "taef2_encoder": "8d738aba02f7ba9d156712489322dc5c43d5db1c", "taef2_decoder": "f4da1ec48cb805b5ee8deb22cfad03f48fe52f64",
+    "taesana_encoder": "7e6354ea9e818c2fe56d3e80070a9e5e8a37be2f", "taesana_decoder": "aa645f9d0a0a1c6b5ed1fc5b446e764af4843a9f",
+}
+_SHA256 = {
+    "taef2_encoder": ("10a4e1021e89d7551eaf161352da8dbd0b1aa83872ae28b150c1df1ce2f147b6", 2704692),
+    "taef2_decoder": ("0a44a31e1ae59eb9dbf9359d24942fd3ef5928162c1800d97a28c61d51be0ab5", 2704756),
+    "taesana_encoder": ("858f4e4cc293f88efaf58107f4154b960b9ced0cb5d9c050dad11f926b618c1f", 2537004),
+}
+
+
+def _pin(name: str, blob: str) -> Pin:
+    variant, part = name.rsplit("_", 1)
+    sha256, size = _SHA256.get(name, (None, None))
+    return Pin(SOURCE.format(variant=variant, part=part), git_blob=blob, sha256=sha256, size=size)
+
+
+PINS: dict[str, Pin] = {pin.url: pin for pin in (_pin(name, blob) for name, blob in _BLOBS.items())}
 LATENT_MAGNITUDE, LATENT_SHIFT = 3.0, 0.5  # TAESD's 8-bit latent storage: x / (2 * 3) + 0.5 in [0, 1]
 
 
@@ -120,8 +147,8 @@ class TaesdAdapter(TorchAutoencoderAdapter):
             encoder = encoder or str(folder / f"{variant}_encoder.pth")
             decoder = decoder or str(folder / f"{variant}_decoder.pth")
         try:
-            enc_path = resolve_url_file(encoder or SOURCE.format(variant=variant, part="encoder"), "taesd")
-            dec_path = resolve_url_file(decoder or SOURCE.format(variant=variant, part="decoder"), "taesd")
+            enc_path = resolve_url_file(encoder or SOURCE.format(variant=variant, part="encoder"), "taesd", PINS)
+            dec_path = resolve_url_file(decoder or SOURCE.format(variant=variant, part="decoder"), "taesd", PINS)
         except MissingWeightsError as exc:
             raise MissingWeightsError(f"{exc} (tae: weights=FOLDER takes a folder holding {variant}_encoder.pth "
                                       f"and {variant}_decoder.pth; encoder=/decoder= take single files)") from None

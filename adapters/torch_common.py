@@ -12,19 +12,15 @@
 from __future__ import annotations
 
 import io
-import os
 import pickle
-import shutil
-import tempfile
-import urllib.error
-import urllib.request
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import numpy as np
 
 from tfbench.cache import cache_dir
+from tfbench.downloads import Pin, cached_download, offline
 from tfbench.errors import AdapterArgumentError, AdapterError, MissingWeightsError, TfbenchError
 from tfbench.protocol import FAR_OUTSIDE, far_outside, out_of_range
 
@@ -269,10 +265,6 @@ def weights_cache(kind: str) -> Path:
     return cache_dir() / "weights" / kind
 
 
-def offline() -> bool:
-    return any(os.environ.get(v, "").lower() in ("1", "true", "yes", "on") for v in ("TFBENCH_OFFLINE", "HF_HUB_OFFLINE"))
-
-
 def resolve_hub_folder(location: str, *, revision: str | None = None, subfolder: str | None = None,
                        patterns: Iterable[str] = ("*.json", "*.safetensors")) -> Path:
     """A local folder, or a hub repo id downloaded once into ``$TFBENCH_CACHE/weights/hub``.
@@ -321,27 +313,22 @@ def _missing_hub(repo: str, revision: str | None, subfolder: str | None, cache: 
         f"{' (containing ' + subfolder + '/)' if subfolder else ''}")
 
 
-def resolve_url_file(location: str, kind: str) -> Path:
-    """A local file, or an https URL downloaded once into ``$TFBENCH_CACHE/weights/<kind>/<file name>``."""
+def resolve_url_file(location: str, kind: str, pins: Mapping[str, Pin] | None = None) -> Path:
+    """A local file, or an https URL downloaded once into ``$TFBENCH_CACHE/weights/<kind>/<file name>``.
+
+    A URL listed in ``pins`` is checked against its checksum (when downloaded and each time the cached copy is
+    used); any other URL is downloaded with the same retries and timeouts, and its sha256 is printed.
+    """
     if not location.startswith(("https://", "http://")):
         path = Path(location).expanduser()
         if not path.is_file():
             raise MissingWeightsError(f"weights file {path} does not exist; pass the path of the file or its URL")
         return path
     target = weights_cache(kind) / location.rstrip("/").rsplit("/", 1)[-1].split("?")[0]
-    if target.is_file():
+    pin = (pins or {}).get(location)
+    if target.is_file() and pin is None:
         return target
-    hint = (f"download {location} with any browser or tool and either put it at {target} or pass its local path")
-    if offline():
+    hint = f"download {location} with any browser or tool and either put it at {target} or pass its local path"
+    if offline() and not target.is_file():
         raise MissingWeightsError(f"weights {target.name} are not cached and offline mode is set; {hint}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with urllib.request.urlopen(location, timeout=30) as resp, tempfile.NamedTemporaryFile(
-                dir=target.parent, delete=False, suffix=".part") as tmp:
-            shutil.copyfileobj(resp, tmp)
-        os.replace(tmp.name, target)
-    except (urllib.error.URLError, OSError) as exc:
-        for part in target.parent.glob("*.part"):
-            part.unlink(missing_ok=True)
-        raise MissingWeightsError(f"cannot download {location} ({exc}); {hint}") from None
-    return target
+    return cached_download(pin or Pin(location), target, what=f"weights {target.name}", manual=hint)

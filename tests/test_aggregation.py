@@ -281,7 +281,7 @@ def test_results_files_are_built_loaded_and_found(tmp_path):
         find_results([tmp_path / "nope"])
     for broken, message in (({"schema": "x"}, "not a tfbench results file \\(schema 'x', expected 'tfbench.results/1'\\)"),
                             ([1], "not a tfbench results file \\(schema None"),
-                            ({**r, "suite": "mini"}, "missing or malformed `suite`")):
+                            ({**r, "suite": "mini"}, r"bad.json: suite: expected an object, got str")):
         (tmp_path / "bad.json").write_text(json.dumps(broken))
         with pytest.raises(ResultsError, match=message):
             load_results(tmp_path / "bad.json")

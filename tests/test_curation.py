@@ -117,7 +117,7 @@ def test_manifest_polygons_need_three_points(polygon, ok):
 
 def test_folder_import_refuses_a_two_point_polygon(folder, tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps([{"file": "sign.png", "words": [{"text": "a", "polygon": [1, 1, 9, 9]}]}]))
-    with pytest.raises(ManifestError, match=r"bad.json: \[0\] \(sign.png\).words\[0\].polygon: a polygon needs at least 3"):
+    with pytest.raises(ManifestError, match=r"bad.json: \[0\] \(sign.png\).words\[0\].polygon: expected a polygon of at least 3 \[x, y\] points"):
         import_folder(folder, annotations=tmp_path / "bad.json", out=tmp_path / "s.json")
 
 

@@ -234,7 +234,7 @@ def test_user_folder_detects_landmarks_once_and_keeps_unmatched_faces_marked(tmp
      r"\[0\] \(blank.png\).words\[0\].bbox: box .* lies outside the 200x100 image"),
     ({"file": "blank.png", "width": 300, "words": [{"text": "a", "bbox": [1, 1, 5, 5]}]},
      r"\[0\] \(blank.png\).width: the JSON says 300"),
-    ({"file": "blank.png", "faces": [{"bbox": [1, 1, 5]}]}, r"\[0\] \(blank.png\).faces\[0\].bbox: expected 4 numbers"),
+    ({"file": "blank.png", "faces": [{"bbox": [1, 1, 5]}]}, r"\[0\] \(blank.png\).faces\[0\].bbox: expected a list of 4 numbers \[x0, y0, x1, y1\], got \[1, 1, 5\]"),
 ])
 def test_broken_user_folder_inputs_give_one_clear_error(tmp_path, record, message):
     folder = _folder_with_faces(tmp_path)

@@ -12,7 +12,7 @@ from PIL import Image
 
 from tfbench.cli import main
 from tfbench.errors import MissingWeightsError
-from tfbench.metrics._download import require_host
+from tfbench.downloads import require_host
 from tfbench.metrics.face import create_face_backend
 from tfbench.metrics.text import create_ocr_backend
 

@@ -41,6 +41,8 @@ def test_entry_point_is_discovered_from_the_installed_metadata(installed):
     assert "('example-blockmean', 'tfbench_example_plugin:BlockMean')" in out
     rows = {r["name"]: r for r in json.loads(run(installed, "adapters", "--json").stdout)}
     assert rows["example-blockmean"]["kind"] == "codec" and "8-bit mean" in rows["example-blockmean"]["description"]
+    assert rows["example-blockmean"]["origin"] == "plugin" and rows["example-blockmean"]["distribution"]
+    assert rows["jpeg"]["origin"] == "builtin" and "distribution" not in rows["jpeg"]
     assert "example-blockmean" not in {r["name"] for r in json.loads(run(dict(os.environ), "adapters", "--json").stdout)}
 
 

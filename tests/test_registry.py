@@ -68,3 +68,16 @@ def test_every_builtin_adapter_round_trips(name):
 def test_describe_lists_builtins_with_metadata():
     rows = {r["name"]: r for r in describe_registered()}
     assert rows["jpeg"]["kind"] == "codec" and rows["identity"]["kind"] == "reference"
+
+
+def test_the_registry_says_where_each_family_comes_from(monkeypatch):
+    from tfbench import registry
+
+    monkeypatch.setattr(registry, "ADAPTERS", registry.AdapterRegistry(registry.BUILTIN_FAMILIES))
+    assert registry.ADAPTERS.get("jpeg").origin == "builtin" and registry.ADAPTERS.is_builtin("jpeg")
+    registry.register_adapter("posterize", "tests.plugin_adapters:Posterize")
+    assert registry.ADAPTERS.get("posterize").origin == "registered"
+    assert "posterize" in registry.ADAPTERS.names("registered") and "posterize" not in registry.BUILTIN_FAMILIES
+    assert create_adapter("posterize").info.family
+    with pytest.raises(TypeError):  # the built-in table is read-only: plugins register, they do not edit it
+        registry.BUILTIN_ADAPTERS["x"] = "m:X"  # deprecated alias of BUILTIN_FAMILIES

@@ -25,6 +25,7 @@ from tfbench.aggregation import undefined_reason
 from tfbench.errors import ResultsError, TfbenchError
 from tfbench.metrics.registry import MetricSpec, check_names, default_check_names, get_metric
 from tfbench.results import find_results, load_results
+from tfbench.tables import markdown_table
 
 GOLDEN_SCHEMA = "tfbench.golden/1"
 BUCKETS = ("small", "medium", "large", "mean")  # what --buckets all checks
@@ -266,15 +267,15 @@ def _count(v: float | None, signed: bool = False) -> str:
 
 def markdown_report(comparisons: Sequence[Comparison], tolerance: Tolerance) -> str:
     failed = [c for c in comparisons if not c.ok]
-    lines = ["| run | metric | bucket | baseline | new | delta | allowed drop | status |",
-             "|---|---|---|---:|---:|---:|---:|---|"]
+    rows = []
     for c in comparisons:
         status = (c.reason if c.reason.startswith("n/a") else "ok" + (f" ({c.reason.rstrip('; ')})" if c.reason else "")
                   ) if c.ok else f"**FAIL** {c.reason}"
         fmt = _count if c.metric == "failed_images" else _num
         allowed = "-" if c.reason.startswith("n/a") else fmt(c.allowed)
-        lines.append(f"| {c.group} | {c.metric} | {c.bucket} | {fmt(c.baseline)} | {fmt(c.new)} | "
-                     f"{fmt(c.delta, signed=True)} | {allowed} | {status} |")
+        rows.append([c.group, c.metric, c.bucket, fmt(c.baseline), fmt(c.new), fmt(c.delta, signed=True), allowed, status])
+    lines = [markdown_table(["run", "metric", "bucket", "baseline", "new", "delta", "allowed drop", "status"], rows,
+                            align="lllrrrrl")]
     skipped = sum(c.ok and c.reason.startswith("n/a") for c in comparisons)
     extra = f" ({skipped} not applicable: no value in the baseline)" if skipped else ""
     verdict = (f"**FAIL**: {len(failed)} of {len(comparisons)} checks dropped beyond the tolerance ({tolerance}){extra}"

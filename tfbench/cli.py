@@ -22,6 +22,7 @@ COMMAND_MODULES: list[str] = [
     "tfbench.commands.leaderboard",
     "tfbench.commands.face_check",
     "tfbench.commands.check",
+    "tfbench.commands.schemas",
 ]
 
 

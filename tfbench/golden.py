@@ -1,5 +1,6 @@
 """Golden files: the results of a small suite (``mini`` by default) for one adapter, kept in a model's
-repository so that its CI can run ``tfbench check --adapter SPEC --golden golden.json``.
+repository so that its CI can run ``tfbench check --adapter SPEC --golden golden.json`` (the run itself is
+:func:`tfbench.commands.check.run_adapter`: this module is in the results layer and never imports the pipeline).
 
 Format (JSON)::
 
@@ -10,30 +11,14 @@ from __future__ import annotations
 
 import datetime as _dt
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from tfbench.check import GOLDEN_SCHEMA
 from tfbench.errors import ResultsError, TfbenchError
 from tfbench.jsonfile import read_json
 from tfbench.records import write_json_atomic
-
-
-def run_adapter(spec: str, resolutions: Sequence[str], out: Path, *, suite: str = "mini",
-                data_root: str | None = None, ocr: str = "rapidocr", face: str = "sface",
-                threads: int | None = None, progress: bool = False) -> list[dict[str, Any]]:
-    """Evaluate one adapter on a suite at each resolution (metric models loaded once)."""
-    from tfbench.pipeline import Scorers, evaluate
-    from tfbench.registry import create_adapter
-    from tfbench.suites import load_suite
-
-    adapter = create_adapter(spec)
-    try:
-        loaded = load_suite(suite, data_root)
-        scorers = Scorers.create(ocr, face, threads)
-        results = [evaluate(loaded, adapter, res, scorers, out, progress=progress) for res in resolutions]
-    finally:
-        adapter.close()
-    return [{k: v for k, v in r.items() if k != "_path"} for r in results]
+from tfbench.schemas.base import validate
+from tfbench.schemas.results import Golden
 
 
 def make_golden(spec: str, suite: str, results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -49,15 +34,13 @@ def write_golden(path: Path, golden: dict[str, Any]) -> None:
 
 
 def read_golden(path: Path) -> dict[str, Any]:
+    """Read a golden file, validated by :class:`tfbench.schemas.results.Golden` (one error line naming the file,
+    the JSON path and what was expected)."""
     path = Path(path)
     data = read_json(path, ResultsError,
                      f"golden file not found: {path}; create it with `tfbench golden --adapter SPEC --out {path}`")
-    if not isinstance(data, dict) or data.get("schema") != GOLDEN_SCHEMA or not data.get("results"):
-        raise ResultsError(f"{path}: not a tfbench golden file (expected schema {GOLDEN_SCHEMA!r} with results); "
-                           f"create it with `tfbench golden --adapter SPEC --out {path}`")
+    validate(Golden, data, str(path), ResultsError)
     for i, r in enumerate(data["results"]):
-        if not isinstance(r, dict) or not all(isinstance(r.get(k), dict) for k in ("adapter", "suite", "metrics")):
-            raise ResultsError(f"{path}: results[{i}] is not a tfbench results object; recreate the golden file")
         r["_path"] = f"{path}#{i}"
     return data
 

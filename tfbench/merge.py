@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from tfbench.errors import ResultsError
-from tfbench.pipeline import run_dir
+from tfbench.run_identity import run_dir
 from tfbench.records import RecordWriter, latest_by_image, read_records, write_json_atomic
 from tfbench.results import build_results, load_results
 from tfbench.sharding import Shard, ShardError, parse_shard

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from tfbench.protocol import Adapter
 from tfbench.records import latest_by_image, read_records, write_json_atomic
 from tfbench.resize import parse_resolution
 from tfbench.results import build_results
+from tfbench.run_identity import run_dir, slug  # noqa: F401  (run folders; re-exported for callers of the pipeline)
 from tfbench.sharding import Shard
 
 if TYPE_CHECKING:  # the metric models' modules import rapidocr, OpenCV and scikit-image: loaded when used
@@ -160,15 +160,6 @@ class CurationOcr:
 
     def __getattr__(self, name: str) -> Any:  # score(), backend, ... of the loaded TextScorer
         return getattr(self._pending.text, name)
-
-
-def slug(spec: str) -> str:
-    """A folder-safe name for an adapter spec (``jpeg:quality=30`` -> ``jpeg_quality=30``)."""
-    return re.sub(r"[^A-Za-z0-9=.,+-]+", "_", spec).strip("_") or "adapter"
-
-
-def run_dir(out_root: Path, suite: str, spec: str, resolution: str) -> Path:
-    return Path(out_root) / suite / f"{slug(spec)}@{resolution}"
 
 
 def _counted(ratio: float, edges: tuple[float, ...], score_all: bool) -> bool:

@@ -3,8 +3,10 @@
 A spec is ``family[:key=value[,key=value...]]`` (``jpeg:quality=30``), a preset name from the model
 zoo (``taef2``, optionally with overrides: ``flux1-vae:dtype=bf16``), or
 ``python:package.module:ClassOrFactory[:key=value,...]`` for code that is not registered.
-Built-ins are ``"module:Class"`` strings imported only when used; third-party packages register
-through the ``tfbench.adapters`` entry-point group.
+Families live in :data:`ADAPTERS`, an :class:`AdapterRegistry` whose entries say where they came from:
+``builtin`` (``"module:Class"`` strings of the ``adapters/`` folder, imported only when used), ``plugin``
+(the ``tfbench.adapters`` entry-point group of installed packages, naming the distribution) or
+``registered`` (:func:`register_adapter` at run time).
 """
 from __future__ import annotations
 
@@ -13,8 +15,9 @@ import math
 import importlib
 import inspect
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
-from typing import Any, Callable
+from importlib.metadata import EntryPoint, entry_points
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
 
 from tfbench.errors import AdapterArgumentError, TfbenchError, UnknownNameError
 from tfbench.protocol import Adapter, AdapterInfo
@@ -22,7 +25,7 @@ from tfbench.protocol import Adapter, AdapterInfo
 ENTRY_POINT_GROUP = "tfbench.adapters"
 
 # name -> "module:attr". Modules live in the top-level adapters/ folder, installed as tfbench.adapters.
-BUILTIN_ADAPTERS: dict[str, str] = {
+BUILTIN_FAMILIES: Mapping[str, str] = MappingProxyType({
     "identity": "tfbench.adapters.reference:IdentityAdapter",
     "jpeg": "tfbench.adapters.image_codecs:JpegAdapter",
     "webp": "tfbench.adapters.image_codecs:WebpAdapter",
@@ -38,7 +41,72 @@ BUILTIN_ADAPTERS: dict[str, str] = {
     "diffusers-vq": "tfbench.adapters.diffusers_image:DiffusersVQAdapter",
     "tae": "tfbench.adapters.taesd:TaesdAdapter",
     "taming-vqgan": "tfbench.adapters.taming_vqgan:TamingVQGANAdapter",
-}
+})
+BUILTIN_ADAPTERS = BUILTIN_FAMILIES  # deprecated alias (built-in families only): use ADAPTERS
+
+ORIGINS = ("builtin", "registered", "plugin")
+
+
+@dataclass(frozen=True)
+class AdapterEntry:
+    """One adapter family: its name, what builds it, and where it came from."""
+
+    name: str
+    target: str | Callable[..., Adapter] | EntryPoint  # "module:attr", a class/factory, or an entry point
+    origin: str  # ORIGINS
+    distribution: str | None = None  # the installed package a plugin comes from
+
+    def load(self) -> Callable[..., Adapter]:
+        if isinstance(self.target, EntryPoint):
+            try:
+                return self.target.load()
+            except Exception as exc:  # a broken plugin must not take the whole CLI down unexplained
+                raise TfbenchError(f"adapter plugin {self.name!r} ({self.target.value}) failed to load: {exc}") from exc
+        if isinstance(self.target, str):
+            return _import_target(self.target, f"adapter {self.name!r}")
+        return self.target
+
+
+class AdapterRegistry:
+    """Adapter families by name: built-ins, run-time registrations and entry-point plugins, in that precedence."""
+
+    def __init__(self, builtins: Mapping[str, str]) -> None:
+        self._builtin = dict(builtins)
+        self._registered: dict[str, Callable[..., Adapter] | str] = {}
+
+    def register(self, name: str, target: str | Callable[..., Adapter]) -> None:
+        """Add (or replace) a family at run time (``origin="registered"``)."""
+        self._registered[name] = target
+
+    def plugins(self) -> dict[str, AdapterEntry]:
+        """The installed packages' ``tfbench.adapters`` entry points (read fresh: installs change them)."""
+        out = {}
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            dist = getattr(ep, "dist", None)
+            out[ep.name] = AdapterEntry(ep.name, ep, "plugin", getattr(dist, "name", None))
+        return out
+
+    def get(self, name: str) -> AdapterEntry | None:
+        if name in self._registered:
+            return AdapterEntry(name, self._registered[name], "registered")
+        if name in self._builtin:
+            return AdapterEntry(name, self._builtin[name], "builtin")
+        return self.plugins().get(name)
+
+    def is_builtin(self, name: str) -> bool:
+        return name in self._builtin and name not in self._registered
+
+    def names(self, origin: str | None = None) -> list[str]:
+        found = {e.name for e in self.entries() if origin is None or e.origin == origin}
+        return sorted(found)
+
+    def entries(self) -> list[AdapterEntry]:
+        """Every family once, as :meth:`get` would resolve it, sorted by name."""
+        names = set(self._builtin) | set(self._registered) | set(self.plugins())
+        return [e for e in (self.get(n) for n in sorted(names)) if e is not None]
+
+
+ADAPTERS = AdapterRegistry(BUILTIN_FAMILIES)
 
 
 @dataclass(frozen=True)
@@ -58,15 +126,11 @@ PRESETS: dict[str, Preset] = {}
 
 def register_adapter(name: str, target: str | Callable[..., Adapter]) -> None:
     """Register a family under ``name`` (a "module:attr" string or a class/factory)."""
-    BUILTIN_ADAPTERS[name] = target  # type: ignore[assignment]
+    ADAPTERS.register(name, target)
 
 
 def register_preset(preset: Preset) -> None:
     PRESETS[preset.name] = preset
-
-
-def _plugin_targets() -> dict[str, Any]:
-    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
 def _load_presets() -> None:
@@ -80,7 +144,7 @@ def _load_presets() -> None:
 
 def known_names() -> list[str]:
     _load_presets()
-    return sorted(set(BUILTIN_ADAPTERS) | set(PRESETS) | set(_plugin_targets()))
+    return sorted(set(ADAPTERS.names()) | set(PRESETS))
 
 
 def _coerce(value: str) -> Any:
@@ -161,15 +225,9 @@ def resolve_factory(name: str) -> Callable[..., Adapter]:
     """Name -> class or factory, importing lazily; unknown names get a "did you mean"."""
     if name.startswith("python:"):
         return _import_target(name[len("python:"):], f"adapter {name!r}")
-    target = BUILTIN_ADAPTERS.get(name)
-    if target is not None:
-        return _import_target(target, f"adapter {name!r}") if isinstance(target, str) else target
-    plugins = _plugin_targets()
-    if name in plugins:
-        try:
-            return plugins[name].load()
-        except Exception as exc:  # a broken plugin must not take the whole CLI down unexplained
-            raise TfbenchError(f"adapter plugin {name!r} ({plugins[name].value}) failed to load: {exc}") from exc
+    entry = ADAPTERS.get(name)
+    if entry is not None:
+        return entry.load()
     names = known_names()
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
@@ -201,7 +259,7 @@ def _check_kwargs(name: str, factory: Callable[..., Adapter], kwargs: dict[str, 
 def expand_spec(spec: str) -> tuple[str, dict[str, Any], Preset | None]:
     """Resolve presets: returns (family name, merged kwargs, preset or None)."""
     name, kwargs = parse_spec(spec)
-    if name not in BUILTIN_ADAPTERS and not name.startswith("python:"):
+    if ADAPTERS.get(name) is None and not name.startswith("python:"):
         _load_presets()
         preset = PRESETS.get(name)
         if preset is not None:
@@ -241,6 +299,10 @@ def describe_registered() -> list[dict[str, Any]]:
         row: dict[str, Any] = {"name": name}
         try:
             family, _, preset = expand_spec(name)
+            entry = ADAPTERS.get(family)
+            row["origin"] = "preset" if preset is not None else entry.origin if entry else None
+            if entry is not None and entry.distribution:
+                row["distribution"] = entry.distribution
             if preset is not None:
                 row.update(preset=preset.spec, source=preset.source, license=preset.license,
                            description=preset.description)

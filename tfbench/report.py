@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from tfbench import tables
 from tfbench.aggregation import undefined_reason
 from tfbench.metrics.registry import MetricSpec, all_metrics, metrics_for
 
@@ -83,11 +84,7 @@ def text_table(results: Sequence[dict[str, Any]]) -> str:
     if not results:
         return "(no results)"
     header, rows = rows_of(results)
-    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(len(header))]
-    lines = ["  ".join(h.ljust(w) if i < 2 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths)))]
-    lines.append("  ".join("-" * w for w in widths))
-    for r in rows:
-        lines.append("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    lines = [tables.text_table(header, rows, align="ll" + "r" * (len(header) - 2))]
     first = results[0]
     suite, n, nf = (v if isinstance(v, dict) else {} for v in (
         _get(first, "suite"), _get(first, "metrics", "text", "n"), _get(first, "metrics", "face", "n")))
@@ -103,7 +100,6 @@ def text_table(results: Sequence[dict[str, Any]]) -> str:
 
 def markdown_table(results: Sequence[dict[str, Any]]) -> str:
     header, rows = rows_of(results)
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(r) + " |" for r in rows]
+    out = [tables.markdown_table(header, rows)]
     notes = undefined_notes(results)
     return "\n".join(out + ([""] + [f"- {n}" for n in notes] if notes else []))

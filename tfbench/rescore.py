@@ -7,13 +7,13 @@ edges; they are counted in ``rescore.unscored_*`` instead of being dropped silen
 """
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 from tfbench.buckets import FACE_EDGES, NATIVE_EDGES_FROM, TEXT_EDGES, bucket_of
 from tfbench.errors import ResultsError, TfbenchError
+from tfbench.jsonfile import read_json
 from tfbench.records import latest_by_image, read_records
 from tfbench.resize import parse_resolution, resolution_label
 from tfbench.results import build_results
@@ -32,13 +32,9 @@ def parse_edges(value: str | None, flag: str) -> tuple[float, ...] | None:
     return edges
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ResultsError(f"{path}: malformed JSON at line {exc.lineno}: {exc.msg}") from exc
+def _read_object(path: Path) -> dict[str, Any]:
+    """A run's JSON object beside its records ({} when absent)."""
+    data = read_json(path, ResultsError) if path.is_file() else {}
     return data if isinstance(data, dict) else {}
 
 
@@ -52,8 +48,8 @@ def rescore(path: Path, resolution: str, text_edges: tuple[float, ...] | None = 
         res = resolution_label(parse_resolution(resolution))
     except ValueError:
         raise TfbenchError(f"--resolution {resolution!r}: expected 256, 512, 1024 or native") from None
-    old = _read_json(journal.parent / "results.json")
-    config = _read_json(journal.parent / "run.json") or old.get("config", {})
+    old = _read_object(journal.parent / "results.json")
+    config = _read_object(journal.parent / "run.json") or old.get("config", {})
     ran_at = config.get("resolution") or (old.get("suite") or {}).get("resolution")
     if ran_at and str(ran_at) != res:
         raise TfbenchError(f"{journal} holds records computed at resolution {ran_at}, not {res}; the reconstruction "

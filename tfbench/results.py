@@ -37,8 +37,9 @@ from tfbench._version import __version__
 from tfbench.aggregation import aggregate_records
 from tfbench.errors import ResultsError
 from tfbench.jsonfile import read_json
+from tfbench.schemas.base import validate
+from tfbench.schemas.results import SCHEMA, Results
 
-SCHEMA = "tfbench.results/1"
 __all__ = ["SCHEMA", "aggregate_records", "build_results", "find_results", "git_revision", "load_results"]
 
 
@@ -73,16 +74,14 @@ def build_results(*, adapter: dict[str, Any], suite: dict[str, Any], backends: d
 
 
 def load_results(path: Path) -> dict[str, Any]:
-    """Read and minimally validate a results.json (a folder means its results.json)."""
+    """Read a results.json (a folder means its results.json), validated by :class:`tfbench.schemas.results.Results`
+    (one error line naming the file, the JSON path and what was expected; another format version is refused
+    naming it)."""
     path = Path(path)
     if path.is_dir():
         path = path / "results.json"
     data = read_json(path, ResultsError, f"results file not found: {path}")
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        raise ResultsError(f"{path}: not a tfbench results file (schema {data.get('schema') if isinstance(data, dict) else None!r}, expected {SCHEMA!r})")
-    for key in ("adapter", "suite", "metrics"):
-        if not isinstance(data.get(key), dict):
-            raise ResultsError(f"{path}: missing or malformed `{key}`")
+    validate(Results, data, str(path), ResultsError)
     data["_path"] = str(path)
     return data
 

@@ -10,6 +10,7 @@ are recorded in the run's budget instead. The same model on a CPU and a GPU is o
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -90,3 +91,13 @@ def identify(spec: str) -> tuple[str, dict[str, Any]]:
             value = f"sha256:{path_digest(path)[:DIGEST_CHARS]}"
         kept.append((key, value))
     return join_args(name, kept), execution
+
+
+def slug(spec: str) -> str:
+    """A folder-safe name for an adapter spec (``jpeg:quality=30`` -> ``jpeg_quality=30``)."""
+    return re.sub(r"[^A-Za-z0-9=.,+-]+", "_", spec).strip("_") or "adapter"
+
+
+def run_dir(out_root: Path, suite: str, spec: str, resolution: str) -> Path:
+    """The folder of one run: ``OUT/<suite>/<adapter slug>@<resolution>``."""
+    return Path(out_root) / suite / f"{slug(spec)}@{resolution}"

@@ -22,7 +22,7 @@ from typing import Any
 
 from tfbench.buckets import FACE_EDGES, TEXT_EDGES
 from tfbench.datasets.checksums import ChecksumCache
-from tfbench.datasets.tokbench import FACE_SET, IMPORTER_VERSION, SUITE_SETS, read_json
+from tfbench.datasets.tokbench import FACE_SET, IMPORTER_VERSION, SUITE_SETS, read_annotation
 from tfbench.errors import ResultsError, TfbenchError
 from tfbench.results import build_results
 
@@ -45,7 +45,7 @@ def _number(value: Any, where: str, allow_bool: bool = False) -> float:
 
 def _instances(path: Path, method: str, resolution: str, kind: str) -> tuple[list[tuple[str, list[dict]]], list[str]]:
     """[(file, [instance])] of ``method`` at ``resolution`` in one official JSON, and the settings used."""
-    data = read_json(path, "the official scripts write one JSON per set into their --save_dir; pass that folder "
+    data = read_annotation(path, "the official scripts write one JSON per set into their --save_dir; pass that folder "
                            "(or restrict the import with --sets)")
     if not isinstance(data, dict):
         raise ResultsError(f"{path}: top level: expected {{method: {{setting: ...}}}}, got {type(data).__name__}")

@@ -5,6 +5,7 @@ import argparse
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any, Sequence
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -68,8 +69,27 @@ def check(args: argparse.Namespace) -> int:
     return 0 if all(c.ok for c in comparisons) else 1
 
 
+def run_adapter(spec: str, resolutions: Sequence[str], out: Path, *, suite: str = "mini",
+                data_root: str | None = None, ocr: str = "rapidocr", face: str = "sface",
+                threads: int | None = None, progress: bool = False) -> list[dict[str, Any]]:
+    """Evaluate one adapter on a suite at each resolution (metric models loaded once): the runs behind
+    `tfbench golden` and `tfbench check --golden` (here, not in tfbench.golden, which never imports the pipeline)."""
+    from tfbench.pipeline import Scorers, evaluate
+    from tfbench.registry import create_adapter
+    from tfbench.suites import load_suite
+
+    adapter = create_adapter(spec)
+    try:
+        loaded = load_suite(suite, data_root)
+        scorers = Scorers.create(ocr, face, threads)
+        results = [evaluate(loaded, adapter, res, scorers, out, progress=progress) for res in resolutions]
+    finally:
+        adapter.close()
+    return [{k: v for k, v in r.items() if k != "_path"} for r in results]
+
+
 def _run_against_golden(args: argparse.Namespace) -> tuple[list[dict], list[dict]]:
-    from tfbench.golden import fresh_out, golden_settings, read_golden, run_adapter
+    from tfbench.golden import fresh_out, golden_settings, read_golden
 
     golden = read_golden(Path(args.golden))
     s = golden_settings(golden)
@@ -86,7 +106,7 @@ def _run_against_golden(args: argparse.Namespace) -> tuple[list[dict], list[dict
 
 def golden(args: argparse.Namespace) -> int:
     from tfbench.commands.run import parse_resolutions
-    from tfbench.golden import make_golden, run_adapter, write_golden
+    from tfbench.golden import make_golden, write_golden
 
     resolutions = parse_resolutions(args.resolution)
     with tempfile.TemporaryDirectory(prefix="tfbench-golden-") as tmp:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from tfbench.tables import text_table
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("adapters", help="list adapter families, presets and plugins with their conventions")
@@ -27,19 +29,23 @@ def adapters(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2, default=str))
         return 0
-    print(f"{'name':<22} {'kind':<10} {'modality':<8} {'range':<9} {'f':>3} {'latent':>6} {'bpp@256':>7}  description")
+    table = []
     for r in rows:
         if r.get("error"):
-            print(f"{r['name']:<22} {'?':<10} {'':<8} {'':<9} {'':>3} {'':>6} {'':>7}  unavailable: {r['error']}")
+            table.append([r["name"], "?", "", "", "", "", "", f"unavailable: {r['error']}"])
             continue
         vr = r.get("value_range") or [0, 1]
         desc = r.get("description") or ""
         if r.get("preset"):
             desc = f"= {r['preset']}" + (f" ({r.get('license')})" if r.get("license") else "")
+        if r.get("origin") in ("plugin", "registered"):
+            desc += f" [{r['origin']}{': ' + r['distribution'] if r.get('distribution') else ''}]"
         latent = r.get("latent_channels") or r.get("codebook_size") or ""
         bpp = f"{r['nominal_at_256']['bits_per_pixel']:.3g}" if r["nominal_at_256"] else "-"
-        print(f"{r['name']:<22} {r.get('kind', ''):<10} {r.get('modality', ''):<8} "
-              f"{f'[{vr[0]:g},{vr[1]:g}]':<9} {r.get('spatial_compression', ''):>3} {latent!s:>6} {bpp:>7}  {desc}")
+        table.append([r["name"], r.get("kind", ""), r.get("modality", ""), f"[{vr[0]:g},{vr[1]:g}]",
+                      r.get("spatial_compression", ""), latent, bpp, desc])
+    print(text_table(["name", "kind", "modality", "range", "f", "latent", "bpp@256", "description"], table,
+                     align="llllrrrl", rule=False))
     return 0
 
 
@@ -62,10 +68,8 @@ def metrics(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([{k: v for k, v in vars(m).items() if not callable(v)} for m in specs], indent=2, default=str))
         return 0
-    print(f"{'name':<16} {'side':<5} {'modality':<8} {'range':<11} {'better':<6} {'check':<5} {'label':<12}  description")
-    for m in specs:
-        lo, hi = m.score_range
-        print(f"{m.name:<16} {m.side:<5} {m.modality:<8} {f'[{lo:g}, {hi:g}]':<11} "
-              f"{'lower' if m.lower_better else 'higher':<6} {'yes' if m.check_default else '':<5} "
-              f"{m.table_label:<12}  {m.description}")
+    table = [[m.name, m.side, m.modality, f"[{m.score_range[0]:g}, {m.score_range[1]:g}]",
+              "lower" if m.lower_better else "higher", "yes" if m.check_default else "", m.table_label, m.description]
+             for m in specs]
+    print(text_table(["name", "side", "modality", "range", "better", "check", "label", "description"], table, rule=False))
     return 0

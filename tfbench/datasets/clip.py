@@ -10,7 +10,6 @@ into memory. The clip is copied beside the manifest, with its sha256 (verified b
 """
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from tfbench.datasets.curation import Curator, face_section
 from tfbench.datasets.folder import iou, match_detections
 from tfbench.errors import ManifestError
 from tfbench.images import sha256_of
+from tfbench.jsonfile import read_json
 from tfbench.records import write_json_atomic
 from tfbench.video.io import iter_frames, probe
 from tfbench.video.manifest import SCHEMA, load_video_suite_file
@@ -29,12 +29,7 @@ TRACK_IOU = 0.2  # a detection continues a track when it overlaps the track's la
 
 
 def _read_annotations(path: Path, frames: int) -> dict[int, dict[str, Any]]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ManifestError(f"annotation file not found: {path}") from None
-    except json.JSONDecodeError as exc:
-        raise ManifestError(f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+    data = read_json(Path(path), ManifestError, f"annotation file not found: {path}")
     items = data.get("annotations") if isinstance(data, dict) else data
     if not isinstance(items, list):
         raise ManifestError(f"{path}: expected {{\"annotations\": [{{\"frame\", \"words\", \"faces\"}}]}} or a list")

@@ -9,7 +9,9 @@ Input (``DIR/manifest.json`` by default; a list, or ``{"images": [...]}``)::
 
 Faces without landmarks get them from the YuNet detector once, here: detections are matched to the
 given boxes by IoU (greedy, best first); a face with no detection at IoU >= ``min_iou`` is kept in
-the manifest marked ``excluded`` (never scored) and counted. Every word is then read on its original
+the manifest marked ``excluded`` (never scored) and counted. Each image record is validated by
+:class:`tfbench.schemas.inputs.AnnotatedImage` (published as ``schemas/folder-annotations.v1.json``); what
+needs the image itself (it exists, its size, boxes inside it) is checked here. Every word is then read on its original
 by the scoring OCR (:mod:`tfbench.datasets.curation`): words it does not read exactly are kept,
 marked ``unreadable``, and not scored by default. Ratios follow the TokBench definitions
 (:mod:`tfbench.buckets`).
@@ -22,12 +24,14 @@ from typing import Any
 import numpy as np
 
 from tfbench.datasets.checksums import ChecksumCache
-from tfbench.datasets.common import (ImportReport, Where, box_of, box_or_polygon, finite_numbers, image_size, pairs,
-                                     write_manifest)
+from tfbench.datasets.common import ImportReport, Where, box_of, image_size, write_manifest
 from tfbench.datasets.curation import Curator, face_section, progress
-from tfbench.datasets.tokbench import read_json
+from tfbench.datasets.tokbench import read_annotation
 from tfbench.errors import ManifestError
 from tfbench.images import load_rgb
+from tfbench.schemas.base import validate
+from tfbench.schemas.inputs import AnnotatedFace, AnnotatedImage
+from tfbench.schemas.suite import WordEntry
 
 DEFAULT_ANNOTATIONS = "manifest.json"
 DEFAULT_OUT = "tfbench-suite.json"
@@ -58,8 +62,8 @@ def match_detections(boxes: list[list[float]], detections: list[dict], min_iou: 
     return out
 
 
-def _box(where: Where, fld: str, raw: Any, width: int, height: int, tol: float = 1.0) -> list[float]:
-    box = finite_numbers(where, fld, raw, (4,))
+def _box(where: Where, fld: str, box: list[float], width: int, height: int, tol: float = 1.0) -> list[float]:
+    """A validated box that has an area and lies in the image read from disk."""
     if box[2] <= box[0] or box[3] <= box[1]:
         raise where.fail(fld, f"box {box} has no area (need x0 < x1 and y0 < y1; boxes are [x0, y0, x1, y1])")
     if box[0] < -tol or box[1] < -tol or box[2] > width + tol or box[3] > height + tol:
@@ -67,28 +71,16 @@ def _box(where: Where, fld: str, raw: Any, width: int, height: int, tol: float =
     return box
 
 
-def _words(where: Where, raw: Any, width: int, height: int) -> list[dict]:
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise where.fail("words", "expected a list of {text, bbox}")
+def _words(where: Where, entries: list[WordEntry], width: int, height: int) -> list[dict]:
     out = []
-    for j, w in enumerate(raw):
+    for j, w in enumerate(entries):
         at = f"words[{j}]"
-        if not isinstance(w, dict):
-            raise where.fail(at, "expected an object with `text` and `bbox` or `polygon`")
-        text = w.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise where.fail(f"{at}.text", f"empty or missing transcription ({text!r})")
-        item: dict[str, Any] = {"text": text}
-        if w.get("polygon") is not None:
-            pts = box_or_polygon(where, f"{at}.polygon", w["polygon"])
-            if len(pts) < 6:
-                raise where.fail(f"{at}.polygon", f"a polygon needs at least 3 [x, y] points, got {w['polygon']!r:.80}")
-            _box(where, f"{at}.polygon", box_of(pts), width, height)
-            item["polygon"] = pairs(pts)
-        elif w.get("bbox", w.get("box")) is not None:
-            item["box"] = _box(where, f"{at}.bbox", w.get("bbox", w.get("box")), width, height)
+        item: dict[str, Any] = {"text": w.text}
+        if w.polygon is not None:
+            _box(where, f"{at}.polygon", box_of([v for p in w.polygon for v in p]), width, height)
+            item["polygon"] = [list(p) for p in w.polygon]
+        elif w.box is not None:
+            item["box"] = _box(where, f"{at}.bbox", list(w.box), width, height)
         else:
             raise where.fail(at, "needs `bbox` [x0, y0, x1, y1] or `polygon` [[x, y] x n, n >= 3]")
         out.append(item)
@@ -111,27 +103,18 @@ class _Landmarks:
         return self._detector.detect(load_rgb(path))
 
 
-def _faces(where: Where, raw: Any, width: int, height: int, identity: Any, path: Path, lm: _Landmarks,
-           min_iou: float, report: ImportReport) -> list[dict]:
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise where.fail("faces", "expected a list of {bbox}")
+def _faces(where: Where, entries: list[AnnotatedFace], width: int, height: int, identity: str | None, path: Path,
+           lm: _Landmarks, min_iou: float, report: ImportReport) -> list[dict]:
     faces: list[dict] = []
-    for j, f in enumerate(raw):
-        at = f"faces[{j}]"
-        if not isinstance(f, dict):
-            raise where.fail(at, "expected an object with `bbox`")
-        item: dict[str, Any] = {"box": _box(where, f"{at}.bbox", f.get("bbox", f.get("box")), width, height)}
-        lms = f.get("landmarks", f.get("kps"))
-        if lms is not None:
-            pts = finite_numbers(where, f"{at}.landmarks", lms, (10,))
-            item["landmarks"] = [pts[k:k + 2] for k in range(0, 10, 2)]
-        ident = f.get("identity", identity)
+    for j, f in enumerate(entries):
+        item: dict[str, Any] = {"box": _box(where, f"faces[{j}].bbox", list(f.box), width, height)}
+        if f.landmarks is not None:
+            item["landmarks"] = [list(p) for p in f.landmarks]
+        ident = f.identity if f.identity is not None else identity
         if ident is not None:
-            item["identity"] = str(ident)
-        if isinstance(f.get("groups"), dict):
-            item["groups"] = {str(k): str(v) for k, v in f["groups"].items()}
+            item["identity"] = ident
+        if f.groups is not None:
+            item["groups"] = dict(f.groups)
         faces.append(item)
     need = [k for k, f in enumerate(faces) if "landmarks" not in f]
     if need:
@@ -160,7 +143,7 @@ def import_folder(folder: Path, annotations: Path | None = None, out: Path | Non
     if not folder.is_dir():
         raise ManifestError(f"{folder} is not a folder of images")
     src = Path(annotations) if annotations else folder / DEFAULT_ANNOTATIONS
-    data = read_json(src, f"give the JSON of words/faces with --annotations (format: see `tfbench data import folder -h`)")
+    data = read_annotation(src, f"give the JSON of words/faces with --annotations (format: see `tfbench data import folder -h`)")
     records = data.get("images") if isinstance(data, dict) else data
     if not isinstance(records, list):
         raise ManifestError(f"{src}: top level: expected a list of image records (or {{\"images\": [...]}})")
@@ -170,15 +153,11 @@ def import_folder(folder: Path, annotations: Path | None = None, out: Path | Non
     images, seen = [], set()
     try:
         for i, raw in enumerate(records):
-            where = Where(src, f"[{i}]")
-            if not isinstance(raw, dict):
-                raise where.fail("", "expected an object with `file`, `words` and/or `faces`")
-            file = raw.get("file")
-            if not isinstance(file, str) or not file:
-                raise where.fail("file", "missing image path (relative to the folder)")
-            where = Where(src, f"[{i}] ({file})")
-            if Path(file).is_absolute() or ".." in Path(file).parts:
-                raise where.fail("file", "must be relative to the folder, without '..'")
+            file = raw.get("file") if isinstance(raw, dict) else None
+            label = f"[{i}] ({file})" if isinstance(file, str) and file else f"[{i}]"
+            entry = validate(AnnotatedImage, raw, str(src), ManifestError, at=label)
+            file = entry.file
+            where = Where(src, label)
             path = folder / file
             real = image_size(where, "file", path)
             for key, value in zip(("width", "height"), real):
@@ -186,16 +165,16 @@ def import_folder(folder: Path, annotations: Path | None = None, out: Path | Non
                 if given is not None and given != value:
                     raise where.fail(key, f"the JSON says {given} but {path} is {real[0]}x{real[1]}")
             width, height = real
-            words = _words(where, raw.get("words"), width, height)
-            faces = _faces(where, raw.get("faces"), width, height, raw.get("identity"), path, lm, min_iou, report)
+            words = _words(where, entry.words or [], width, height)
+            faces = _faces(where, entry.faces or [], width, height, entry.identity, path, lm, min_iou, report)
             if not words and not faces:
                 report.drop("image without words or faces", where.at("file"))
                 continue
-            rid = str(raw.get("id") or file)
+            rid = entry.id or file
             if rid in seen:
-                raise where.fail("id" if raw.get("id") else "file", f"duplicate image {rid!r}")
+                raise where.fail("id" if entry.id else "file", f"duplicate image {rid!r}")
             seen.add(rid)
-            subset = str(raw.get("subset") or "")
+            subset = entry.subset
             images.append({"id": rid, "file": file, "width": width, "height": height, "subset": subset,
                            "sha256": cache.sha256(path), "words": words, "faces": faces})
             report.count(subset, len(words), len(faces))

@@ -17,7 +17,6 @@ relative to ROOT. The video annotations (``video_annotations/``) are imported by
 """
 from __future__ import annotations
 
-import json
 import os
 import socket
 from pathlib import Path
@@ -30,6 +29,7 @@ from tfbench.datasets.common import (ImportReport, Where, box_of, box_or_polygon
 from tfbench.datasets.curation import Curator, face_section, progress
 from tfbench.errors import ManifestError, MissingWeightsError
 from tfbench.images import load_rgb
+from tfbench.jsonfile import read_json
 from tfbench.manifest import Suite, load_suite_file
 
 HF_REPO = "Junfeng5/TokBench"
@@ -55,16 +55,9 @@ def face_annotations(root: Path) -> Path:
     return Path(root) / "annotations" / "face_meta.json"
 
 
-def read_json(path: Path, what: str) -> Any:
-    """A JSON file, with one clear error when it is missing or malformed."""
-    if not path.is_file():
-        raise ManifestError(f"{path} not found: {what}")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ManifestError(f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
-    except UnicodeDecodeError as exc:
-        raise ManifestError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+def read_annotation(path: Path, what: str) -> Any:
+    """An annotation JSON of the download: ManifestError naming the file (missing: what to do)."""
+    return read_json(path, ManifestError, f"{path} not found: {what}")
 
 
 class _Policy:
@@ -115,7 +108,7 @@ def _word(raw: Any, where: Where, width: int, height: int, policy: _Policy) -> d
 
 def _text_images(root: Path, name: str, policy: _Policy, cache: ChecksumCache) -> list[dict]:
     path = text_annotations(root, name)
-    data = _list_of_records(read_json(path, f"the TokBench download is incomplete (rerun `tfbench data download "
+    data = _list_of_records(read_annotation(path, f"the TokBench download is incomplete (rerun `tfbench data download "
                                             f"tokbench`) or {root} is not a TokBench folder"), path)
     out = []
     for i, raw in enumerate(data):
@@ -178,7 +171,7 @@ def _face(raw: Any, where: Where, width: int, height: int, policy: _Policy) -> d
 
 def _face_images(root: Path, policy: _Policy, cache: ChecksumCache) -> list[dict]:
     path = face_annotations(root)
-    data = _list_of_records(read_json(path, f"the TokBench download is incomplete (rerun `tfbench data download "
+    data = _list_of_records(read_annotation(path, f"the TokBench download is incomplete (rerun `tfbench data download "
                                             f"tokbench`) or {root} is not a TokBench folder"), path)
     out = []
     for i, raw in enumerate(data):

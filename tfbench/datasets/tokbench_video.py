@@ -24,7 +24,7 @@ from typing import Any
 
 from tfbench.datasets.common import ImportReport, Where, box_of, box_or_polygon, finite_numbers, pairs, positive_int
 from tfbench.datasets.curation import Curator, face_section
-from tfbench.datasets.tokbench import read_json
+from tfbench.datasets.tokbench import read_annotation
 from tfbench.errors import ManifestError
 from tfbench.images import sha256_of
 from tfbench.records import write_json_atomic
@@ -81,7 +81,7 @@ def _frame_of(where: Where, file_name: Any, info: VideoInfo) -> int:
 
 
 def _text(path: Path, subset: str, videos: _Videos, clips: dict, report: ImportReport) -> None:
-    data = read_json(path, f"TokBench video text annotations ({subset})")
+    data = read_annotation(path, f"TokBench video text annotations ({subset})")
     if not isinstance(data, list):
         raise ManifestError(f"{path}: expected a list of {{file_name, video_name, height, width, annotations}}")
     for i, entry in enumerate(data):
@@ -111,7 +111,7 @@ def _text(path: Path, subset: str, videos: _Videos, clips: dict, report: ImportR
 
 
 def _faces(path: Path, videos: _Videos, clips: dict) -> None:
-    data = read_json(path, "TokBench video face annotations")
+    data = read_annotation(path, "TokBench video face annotations")
     if not isinstance(data, list):
         raise ManifestError(f"{path}: expected a list of {{video_name, video_height, video_width, frame_anns}}")
     for i, entry in enumerate(data):

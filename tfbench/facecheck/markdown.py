@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tfbench.facecheck.gates import verdict_line
+from tfbench.tables import markdown_table
 
 
 def _fmt(v: float | None, pct: bool = False) -> str:
@@ -14,7 +15,7 @@ def _fmt(v: float | None, pct: bool = False) -> str:
 
 
 def _table(head: list[str], rows: list[list[str]]) -> list[str]:
-    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in rows]
+    return markdown_table(head, rows).splitlines()
 
 
 def identity_table(report: dict[str, Any]) -> list[str]:

@@ -4,25 +4,28 @@ TokBench calls ``FaceAnalysis(name="antelopev2").models["recognition"].get(img_b
 ``norm_crop`` to 112x112 with the 5 landmarks, then the ArcFace ONNX (glintr100). This backend runs the
 same two steps with insightface's own ``norm_crop`` and ``ArcFaceONNX``. The pack is looked up in
 ``$TFBENCH_ARCFACE_DIR``, ``$TFBENCH_CACHE/insightface/models/antelopev2`` and
-``~/.insightface/models/antelopev2``; when absent it is downloaded once (insightface's model zoo) into
-the tfbench cache.
+``~/.insightface/models/antelopev2``; when absent the pack (insightface's v0.7 release, pinned by its
+sha256) is downloaded once into the tfbench cache and unpacked there.
 """
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from tfbench.cache import cache_dir
+from tfbench.downloads import Pin, download, require_host
 from tfbench.errors import MissingWeightsError
-from tfbench.metrics._download import require_host, socket_timeout
 from tfbench.metrics.face import FaceEmbedder
 
 PACK = "antelopev2"
 RECOGNITION_FILE = "glintr100.onnx"
 PACK_URL = "https://github.com/deepinsight/insightface/releases/download/v0.7/antelopev2.zip"
+# The release asset's sha256 and size, as pinned by several independent projects that download it.
+PACK_PIN = Pin(PACK_URL, sha256="8e182f14fc6e80b3bfa375b33eb6cff7ee05d8ef7633e738d1c89021dcf0c5c5", size=360_662_982)
 
 
 def pack_dirs() -> list[Path]:
@@ -39,22 +42,34 @@ def find_recognition_model() -> Path | None:
     return None
 
 
-def download_pack() -> Path:
+def download_pack(pin: Pin = PACK_PIN) -> Path:
+    """Download the pinned pack once, unpack it into the tfbench cache, return its recognition model."""
     where = cache_dir() / "insightface" / "models" / PACK
-    require_host("github.com", f"the insightface {PACK} pack ({RECOGNITION_FILE})",
-                 f"Download {PACK_URL} on a machine with network and unzip it so that {where}/{RECOGNITION_FILE} "
-                 f"exists (or set TFBENCH_ARCFACE_DIR to the unzipped folder).")
-    from insightface.utils import storage
-
+    manual = (f"Download {pin.url} on a machine with network and unzip it so that {where}/{RECOGNITION_FILE} "
+              f"exists (or set TFBENCH_ARCFACE_DIR to the unzipped folder).")
+    if pin.url.startswith("https://github.com/"):
+        require_host("github.com", f"the insightface {PACK} pack ({RECOGNITION_FILE})", manual)
+    archive = download(pin, where.parent / f".{PACK}.zip", what=f"the insightface {PACK} pack", manual=manual,
+                       timeout=60)
     try:
-        with socket_timeout(60):
-            storage.download("models", PACK, root=str(cache_dir() / "insightface"))
-    except OSError as exc:
-        raise MissingWeightsError(f"downloading {PACK_URL} failed ({exc}); unzip it by hand into {where}") from exc
+        unpack(archive, where)
+    finally:
+        archive.unlink(missing_ok=True)
     found = find_recognition_model()
     if found is None:
-        raise MissingWeightsError(f"{where} holds no {RECOGNITION_FILE} after the download; unzip {PACK_URL} there")
+        raise MissingWeightsError(f"{where} holds no {RECOGNITION_FILE} after the download; unzip {pin.url} there")
     return found
+
+
+def unpack(archive: Path, folder: Path) -> None:
+    """Extract a zip into ``folder``, refusing entries that would land outside it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    root = folder.resolve()
+    with zipfile.ZipFile(archive) as zf:
+        for name in zf.namelist():
+            if not (root / name).resolve().is_relative_to(root):
+                raise MissingWeightsError(f"{archive}: entry {name!r} points outside {folder}; not unpacked")
+        zf.extractall(folder)
 
 
 class ArcFaceEmbedder(FaceEmbedder):

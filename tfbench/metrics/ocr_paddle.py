@@ -2,7 +2,8 @@
 
 PaddleOCR 3.x: ``paddleocr.TextRecognition(model_name=...)`` (recognition stage alone, like the default
 backend); 2.x: ``PaddleOCR(...).ocr(crop, det=False, cls=False)``. Needs ``pip install paddleocr
-paddlepaddle``; its models are downloaded by PaddleOCR on first use into its own cache.
+paddlepaddle``; its models are downloaded by PaddleOCR on first use into its own cache, by its own
+downloader (tfbench sets no process-wide socket timeout for it).
 """
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from typing import Any, Sequence
 import numpy as np
 
 from tfbench.errors import MissingWeightsError
-from tfbench.metrics._download import socket_timeout
 from tfbench.metrics.text import OcrBackend
 
 DEFAULT_MODEL = "PP-OCRv5_server_rec"
@@ -30,14 +30,13 @@ class PaddleOcrBackend(OcrBackend):
         self.batch_size = batch_size
         self.model_name = model_name
         try:
-            with socket_timeout(30):
-                if hasattr(paddleocr, "TextRecognition"):  # 3.x
-                    self._rec = paddleocr.TextRecognition(model_name=model_name, cpu_threads=int(threads))
-                    self._api = 3
-                else:  # 2.x
-                    self._rec = paddleocr.PaddleOCR(use_angle_cls=False, lang="en", show_log=False,
-                                                    cpu_threads=int(threads))
-                    self._api = 2
+            if hasattr(paddleocr, "TextRecognition"):  # 3.x
+                self._rec = paddleocr.TextRecognition(model_name=model_name, cpu_threads=int(threads))
+                self._api = 3
+            else:  # 2.x
+                self._rec = paddleocr.PaddleOCR(use_angle_cls=False, lang="en", show_log=False,
+                                                cpu_threads=int(threads))
+                self._api = 2
         except OSError as exc:
             raise MissingWeightsError(f"PaddleOCR could not fetch its recognition model {model_name} ({exc}); run it "
                                       f"once with network so that it caches the model, then rerun") from exc

@@ -5,19 +5,22 @@ vocab=VOCABS["french"])``, resizes each RGB word crop (a [0, 1] tensor) to 32x12
 ratio (``doctr.transforms.Resize(..., preserve_aspect_ratio=True)``, padding bottom/right), normalises
 with the model's mean/std and takes ``model(x, return_preds=True)["preds"]``. This backend does the
 same. Needs ``pip install "python-doctr[torch]"`` (which also installs torchvision; tfbench itself does
-not depend on it). The weights are downloaded once into ``$TFBENCH_CACHE/doctr/models``.
+not depend on it). The weights are downloaded once into ``$TFBENCH_CACHE/doctr/models`` by tfbench (timeouts,
+retries), checked against the sha256 prefix docTR names the file by, before docTR loads them.
 """
 from __future__ import annotations
 
 import importlib.util
 import os
+import re
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 from tfbench.cache import cache_dir
+from tfbench.downloads import Pin, cached_download, require_host
 from tfbench.errors import MissingWeightsError
-from tfbench.metrics._download import require_host, socket_timeout
 from tfbench.metrics.text import OcrBackend
 
 INPUT_SIZE = (32, 128)
@@ -26,6 +29,14 @@ VOCAB = "french"
 
 def doctr_cache() -> str:
     return str(cache_dir() / "doctr")
+
+
+def doctr_pin(url: str) -> tuple[str, Pin]:
+    """(file name, pin) of a docTR weights URL, as docTR's ``download_from_url`` names and checks the file:
+    ``.../parseq-56125471.pt&src=0`` -> ``parseq-56125471.pt``, whose sha256 starts with ``56125471``."""
+    name = url.rpartition("/")[-1].split("&")[0]
+    match = re.search(r"-([a-f0-9]{8,})\.", name)
+    return name, Pin(url, sha256_prefix=match.group(1) if match else None)
 
 
 class ParseqBackend(OcrBackend):
@@ -55,17 +66,18 @@ class ParseqBackend(OcrBackend):
             url = default_cfgs["parseq"]["url"]
         except (ImportError, KeyError):  # pragma: no cover - layout of other docTR versions
             pass
-        folder = os.path.join(os.environ["DOCTR_CACHE_DIR"], "models")
-        cached = os.path.isdir(folder) and any(f.startswith("parseq") for f in os.listdir(folder))
-        if not cached:
-            require_host("doctr-static.mindee.com", "the docTR PARSeq weights",
-                         f"Download {url} on a machine with network and put it in {folder}/ (or set DOCTR_CACHE_DIR "
-                         f"to a folder whose models/ holds it).")
+        folder = Path(os.environ["DOCTR_CACHE_DIR"]) / "models"
+        manual = (f"Download {url} on a machine with network and put it in {folder}/ (or set DOCTR_CACHE_DIR "
+                  f"to a folder whose models/ holds it).")
+        if url.startswith("http"):  # fetched here, so docTR finds it cached and never downloads itself
+            name, pin = doctr_pin(url)
+            if not (folder / name).is_file():
+                require_host("doctr-static.mindee.com", "the docTR PARSeq weights", manual)
+            cached_download(pin, folder / name, what="the docTR PARSeq weights", manual=manual)
         try:
-            with socket_timeout(30):
-                model = recognition.parseq(pretrained=True, input_shape=(3, *INPUT_SIZE), vocab=VOCABS[VOCAB])
+            model = recognition.parseq(pretrained=True, input_shape=(3, *INPUT_SIZE), vocab=VOCABS[VOCAB])
         except OSError as exc:  # URLError and friends
-            raise MissingWeightsError(f"downloading the docTR PARSeq weights failed ({exc}); put {url} in {folder}/") from exc
+            raise MissingWeightsError(f"loading the docTR PARSeq weights failed ({exc}); put {url} in {folder}/") from exc
         self.device = device
         self._model = model.eval().to(device)
         self._resize = T.Resize(INPUT_SIZE, preserve_aspect_ratio=True)
