@@ -32,6 +32,16 @@ def mini(_cache: Path):
 
 
 @pytest.fixture(scope="session")
+def mini_v1(_cache: Path):
+    """`mini` version 1, whose content is fixed for good (tests/test_mini.py pins it byte for byte): the tests that
+    run a few chosen images (tests/small_suites.py) and pin their numbers use it, so a new mini version changes
+    neither their images nor their figures, and its 11-14-word text images keep those runs short."""
+    from tfbench.suites import load_suite
+
+    return load_suite("mini-v1")
+
+
+@pytest.fixture(scope="session")
 def scorers():
     from tfbench.pipeline import Scorers
 

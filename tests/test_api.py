@@ -24,8 +24,8 @@ IDS = ("text_01", "text_02", "face_01", "face_02")
 
 
 @pytest.fixture(scope="module")
-def small(mini, tmp_path_factory):
-    return mini_subset(mini, tmp_path_factory.mktemp("mini4"), IDS, "mini4")
+def small(mini_v1, tmp_path_factory):
+    return mini_subset(mini_v1, tmp_path_factory.mktemp("mini4"), IDS, "mini4")
 
 
 def test_a_torch_module_scores_as_the_cli_scores_the_same_model(small, tmp_path):

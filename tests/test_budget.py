@@ -39,8 +39,8 @@ def test_resumed_budget_adds_times_and_keeps_the_first_runs_stages(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def two(mini, tmp_path_factory):
-    return mini_subset(mini, tmp_path_factory.mktemp("mini2"), ("text_01", "face_00"), "mini2")
+def two(mini_v1, tmp_path_factory):
+    return mini_subset(mini_v1, tmp_path_factory.mktemp("mini2"), ("text_01", "face_00"), "mini2")
 
 
 def test_rerunning_a_finished_run_keeps_its_measured_budget(two, scorers, tmp_path):

@@ -25,8 +25,8 @@ SPECS = ("identity", "jpeg:quality=30", "python:tests.fault_adapters:Slow:qualit
 
 
 @pytest.fixture(scope="module")
-def small(mini, tmp_path_factory):
-    return mini_subset(mini, tmp_path_factory.mktemp("mini6"), IDS, "mini6")
+def small(mini_v1, tmp_path_factory):
+    return mini_subset(mini_v1, tmp_path_factory.mktemp("mini6"), IDS, "mini6")
 
 
 @pytest.fixture(scope="module")

@@ -34,8 +34,8 @@ N = len(IDS)
 
 
 @pytest.fixture(scope="module")
-def small(mini, tmp_path_factory):
-    return mini_subset(mini, tmp_path_factory.mktemp("mini5"), IDS, "mini5")
+def small(mini_v1, tmp_path_factory):
+    return mini_subset(mini_v1, tmp_path_factory.mktemp("mini5"), IDS, "mini5")
 
 
 @pytest.fixture(scope="module")

@@ -47,8 +47,8 @@ def bits_file(tmp_path):
     return f
 
 
-def test_cpu_and_other_device_runs_share_one_folder_and_record_their_execution(mini, scorers, tmp_path, bits_file):
-    small = mini_subset(mini, tmp_path / "suite", ("text_01", "face_01"), "mini2")
+def test_cpu_and_other_device_runs_share_one_folder_and_record_their_execution(mini_v1, scorers, tmp_path, bits_file):
+    small = mini_subset(mini_v1, tmp_path / "suite", ("text_01", "face_01"), "mini2")
     spec = f"python:tests.engine_models:FromFile:weights={bits_file}"
     first = run_suite(small, [create_adapter(spec)], ["256"], scorers, tmp_path / "out")[0]
     again = run_suite(small, [create_adapter(spec + ",device=cuda:7")], ["256"], scorers, tmp_path / "out",
@@ -60,8 +60,8 @@ def test_cpu_and_other_device_runs_share_one_folder_and_record_their_execution(m
     assert again["budget"]["execution"] == {"threads": 2, "weights_path": str(bits_file.resolve()), "device": "cuda:7"}
 
 
-def test_an_old_run_folder_named_by_the_typed_spec_is_resumed(mini, scorers, tmp_path, bits_file, capsys):
-    small = mini_subset(mini, tmp_path / "suite", ("text_01", "face_01"), "mini2")
+def test_an_old_run_folder_named_by_the_typed_spec_is_resumed(mini_v1, scorers, tmp_path, bits_file, capsys):
+    small = mini_subset(mini_v1, tmp_path / "suite", ("text_01", "face_01"), "mini2")
     spec = f"python:tests.engine_models:FromFile:weights={bits_file}"
     first = run_suite(small, [create_adapter(spec)], ["256"], scorers, tmp_path / "out")[0]
     new = run_dir(tmp_path / "out", "mini2", first["adapter"]["spec"], "256")

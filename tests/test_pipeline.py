@@ -55,7 +55,7 @@ def test_results_schema_fields(at_256, mini):
     r = at_256["jpeg:quality=30"]
     assert r["schema"] == "tfbench.results/1" and r["tfbench_version"]
     assert r["adapter"]["spec"] == "jpeg:quality=30" and r["adapter"]["family"] == "jpeg" and r["adapter"]["kind"] == "codec"
-    assert r["suite"] == {"name": "mini", "version": "1", "resolution": "256", "modality": "image",
+    assert r["suite"] == {"name": "mini", "version": "2", "resolution": "256", "modality": "image",
                           "manifest_sha256": mini.manifest_sha256} and len(mini.manifest_sha256) == 64
     for b in ("small", "medium", "large", "mean"):
         assert 0 <= r["metrics"]["text"]["t_acc"][b] <= 1 and 0 <= r["metrics"]["face"]["f_sim"][b] <= 1

@@ -34,9 +34,9 @@ def ray_session():
 
 
 @pytest.fixture(scope="module")
-def small(mini, tmp_path_factory):
-    """8 images of mini (4 text, 4 face) as a manifest suite, to keep Ray tests short."""
-    return mini_subset(mini, tmp_path_factory.mktemp("mini8"), KEEP, "mini8")
+def small(mini_v1, tmp_path_factory):
+    """8 images of mini v1 (4 text, 4 face) as a manifest suite, to keep Ray tests short."""
+    return mini_subset(mini_v1, tmp_path_factory.mktemp("mini8"), KEEP, "mini8")
 
 
 @pytest.fixture(scope="module")
@@ -91,8 +91,8 @@ def test_ray_skip_mode_counts_an_adapter_failure(ray_session, small, tmp_path):
     assert len(errors) == 1 and errors[0]["stage"] == "adapter"
 
 
-def test_ray_stop_mode_stops_with_a_clear_error(ray_session, mini, tmp_path):
-    two = mini_subset(mini, tmp_path / "suite", ("text_01", "face_01"), "mini2")
+def test_ray_stop_mode_stops_with_a_clear_error(ray_session, mini_v1, tmp_path):
+    two = mini_subset(mini_v1, tmp_path / "suite", ("text_01", "face_01"), "mini2")
     spec = "python:tests.fault_adapters:Flaky:fail_on=1,how=inf"
     with pytest.raises(AdapterError, match=r"contains 1 NaN/Inf values .*Records so far are kept"):
         evaluate_ray(two, create_adapter(spec), "256", tmp_path, RayOptions(workers=1))

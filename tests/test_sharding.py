@@ -61,8 +61,8 @@ def test_environment_selects_the_shard():
 
 
 @pytest.fixture(scope="module")
-def small(mini, tmp_path_factory):
-    return mini_subset(mini, tmp_path_factory.mktemp("mini8s"), IDS, "mini8")
+def small(mini_v1, tmp_path_factory):
+    return mini_subset(mini_v1, tmp_path_factory.mktemp("mini8s"), IDS, "mini8")
 
 
 @pytest.fixture(scope="module")

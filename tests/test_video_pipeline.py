@@ -38,7 +38,7 @@ def test_mini_video_fills_every_video_bucket(mini_video):
 def test_mini_video_frames_are_deterministic():
     import json as _json
 
-    from tfbench.mini import face_sources, mini_recipe_path
+    from tfbench.mini_v1 import face_sources, mini_recipe_path
     from tfbench.video.mini import RECIPE, face_clip
 
     mini = _json.loads(mini_recipe_path().read_text())
@@ -119,7 +119,7 @@ def test_rerun_resumes_per_clip(mini_video, scorers, tmp_path):
 
 def _tiny_clip(path, n=5):
     frames = []
-    from tfbench.mini import load_font
+    from tfbench.mini_v1 import load_font
 
     for t in range(n):
         img = Image.new("RGB", (192, 108), (235, 230, 220))

@@ -47,10 +47,13 @@ def read_golden(path: Path) -> dict[str, Any]:
 
 def golden_settings(golden: dict[str, Any]) -> dict[str, Any]:
     """The suite, resolutions and backends to rerun so that new results are comparable with the golden."""
+    from tfbench.suites import versioned_name
+
     results = golden["results"]
     backends = results[0].get("backends") or {}
+    suite = str(golden.get("suite") or results[0]["suite"].get("name"))
     return {
-        "suite": str(golden.get("suite") or results[0]["suite"].get("name")),
+        "suite": versioned_name(suite, results[0]["suite"].get("version")),  # a golden of mini v1 reruns v1
         "resolutions": [str(r["suite"].get("resolution")) for r in results],
         "ocr": (backends.get("text") or {}).get("backend") or "rapidocr",
         "face": (backends.get("face") or {}).get("backend") or "sface",

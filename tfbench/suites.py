@@ -13,7 +13,9 @@ from tfbench.manifest import SCHEMA, Suite, load_suite_file
 
 # name -> "module:function(data_root) -> Suite"
 BUILTIN_SUITES: dict[str, str] = {
-    "mini": "tfbench.mini:load_mini",
+    "mini": "tfbench.mini:load_mini",          # the latest version (v2)
+    "mini-v1": "tfbench.mini:load_mini_v1",    # results and golden files made before v2
+    "mini-v2": "tfbench.mini:load_mini_v2",
     "tokbench": "tfbench.datasets.tokbench:load_tokbench",
     "tokbench-text": "tfbench.datasets.tokbench:load_tokbench_text",
     "tokbench-face": "tfbench.datasets.tokbench:load_tokbench_face",
@@ -39,7 +41,14 @@ def _manifest_suites() -> dict[str, Path]:
     return out
 
 
-GENERATED_SUITES = ("mini", "mini-video")  # built offline into the cache; the others read imported data
+GENERATED_SUITES = ("mini", "mini-v1", "mini-v2", "mini-video")  # built offline into the cache; the others read imported data
+
+
+def versioned_name(name: str, version: str | None) -> str:
+    """The suite name that loads exactly ``version`` of built-in suite ``name`` (``mini``, ``1`` -> ``mini-v1``),
+    so that results and golden files keep rerunning the version they were made with; else ``name``."""
+    pinned = f"{name}-v{version}"
+    return pinned if version is not None and pinned in BUILTIN_SUITES else name
 
 
 def list_suites() -> list[dict[str, Any]]:

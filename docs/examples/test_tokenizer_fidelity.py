@@ -24,10 +24,12 @@ def load_my_tokenizer() -> "torch.nn.Module":
 
 @pytest.fixture(scope="module")
 def scores():
-    results = tfbench.evaluate(load_my_tokenizer(), suite="mini", resolutions=[256], value_range=(-1, 1))
+    # a pinned mini version: floors measured on it stay valid when a later tfbench makes a new mini the default
+    results = tfbench.evaluate(load_my_tokenizer(), suite="mini-v2", resolutions=[256], value_range=(-1, 1))
     return results.scores()["256"]
 
 
-@pytest.mark.parametrize("metric,floor", [("t_acc", 0.95), ("t_ned", 0.98), ("f_sim", 0.95)])
+# the stand-in passthrough scores T-ACC 0.861, T-NED 0.968, F-Sim 0.958 here (what resizing to 256 loses)
+@pytest.mark.parametrize("metric,floor", [("t_acc", 0.85), ("t_ned", 0.96), ("f_sim", 0.95)])
 def test_fidelity_does_not_drop(scores, metric, floor):
-    assert scores[metric] >= floor, f"{metric} fell to {scores[metric]:.3f} (floor {floor})"
+    assert scores[metric] >= floor, f"{metric} fell to {scores[metric]:.4f} (floor {floor})"

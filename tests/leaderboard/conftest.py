@@ -1,5 +1,5 @@
 """Real run folders for the leaderboard tests: four adapter/resolution runs on `mini-lb` (five images of the
-`mini` suite as a manifest suite of their own), evaluated once per session with the real OCR and face models
+`mini` v1 suite as a manifest suite of their own), evaluated once per session with the real OCR and face models
 and --keep-crops, and a store with that suite registered and the runs imported (verified)."""
 from __future__ import annotations
 
@@ -12,17 +12,17 @@ import pytest
 
 from tests.small_suites import mini_subset
 
-# five images of `mini` keep a run to a few seconds and fill every text and face bucket at 256 and 512 (an empty
-# bucket leaves TokBench's mean of bucket means undefined): text_00 and face_00 hold the small ones at 512
+# five images of `mini` v1 (pinned: its content never changes) keep a run to a few seconds and fill every text
+# and face bucket at 256 and 512 (an empty bucket leaves TokBench's mean of bucket means undefined): text_00 and face_00 hold the small ones at 512
 IMAGES = ("text_00", "text_01", "face_00", "face_01", "face_05")
 SUITE = "mini-lb"
 RUNS = (("identity", "256"), ("jpeg:quality=5", "256"), ("jpeg:quality=5", "512"), ("webp:quality=30", "256"))
 
 
 @pytest.fixture(scope="session")
-def lb_suite(tmp_path_factory: pytest.TempPathFactory, mini):
-    """The suite `mini-lb` (manifest in its own folder, images read from mini's)."""
-    return mini_subset(mini, tmp_path_factory.mktemp("mini-lb"), IMAGES, SUITE)
+def lb_suite(tmp_path_factory: pytest.TempPathFactory, mini_v1):
+    """The suite `mini-lb` (manifest in its own folder, images read from mini v1's)."""
+    return mini_subset(mini_v1, tmp_path_factory.mktemp("mini-lb"), IMAGES, SUITE)
 
 
 @pytest.fixture(scope="session")
@@ -121,7 +121,7 @@ def misread_words(records: list[dict]) -> list[dict]:
 
 def improved_copy(folder: Path, dest: Path) -> Path:
     """A consistent "better model" version of a run: every misread word's reconstruction crop replaced by its
-    original crop (which the OCR reads correctly in `mini`) and the record updated to match. Verification
+    original crop (which the OCR reads correctly in `mini` v1) and the record updated to match. Verification
     passes it: crops cannot prove they came from the adapter (see tfbench.leaderboard.reread)."""
     def edit(records: list[dict], dest: Path) -> None:
         for w in misread_words(records):

@@ -45,10 +45,10 @@ IMAGES_WITH_A_GAP = ("text_01", "face_01")  # face_01's faces at 256: three smal
 
 
 @pytest.fixture()
-def gap_run(run_root: Path, mini, tmp_path: Path) -> tuple[Path, Path]:
-    """(run folder, store) of `mini-gap`, two images of mini whose faces leave the medium bucket empty at 256: the
+def gap_run(run_root: Path, mini_v1, tmp_path: Path) -> tuple[Path, Path]:
+    """(run folder, store) of `mini-gap`, two images of mini v1 whose faces leave the medium bucket empty at 256: the
     q5 run's own records of those two images (each image is scored on its own), results rebuilt from them."""
-    suite = mini_subset(mini, tmp_path / "suite", IMAGES_WITH_A_GAP, "mini-gap")
+    suite = mini_subset(mini_v1, tmp_path / "suite", IMAGES_WITH_A_GAP, "mini-gap")
 
     def keep(records: list[dict], dest: Path) -> list[dict]:
         return [r for r in records if r["image"] in IMAGES_WITH_A_GAP]

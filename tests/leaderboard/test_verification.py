@@ -32,10 +32,10 @@ def _with(data: dict, **suite) -> bytes:
 
 
 @pytest.fixture()
-def board(empty_store: Path, mini) -> Path:
-    """`mini-lb` and the full `mini` registered, nothing else."""
+def board(empty_store: Path, mini_v1) -> Path:
+    """`mini-lb` and the full `mini` v1 (which mini-lb is cut from) registered, nothing else."""
     with Store(empty_store) as store:
-        register(store, from_suite(mini))
+        register(store, from_suite(mini_v1))
     return empty_store
 
 

@@ -19,9 +19,9 @@ PAGES = Path(__file__).resolve().parents[2] / "leaderboard" / "views"
 @pytest.fixture(scope="module")
 def video_run(tmp_path_factory: pytest.TempPathFactory, scorers) -> Path:
     pytest.importorskip("av", reason="video runs need PyAV (pip install 'tfbench[video]')")
+    from tfbench.pipeline import evaluate
     from tfbench.registry import create_adapter
     from tfbench.suites import load_suite
-    from tfbench.pipeline import evaluate  # one engine for images and clips
 
     out = tmp_path_factory.mktemp("video-runs")
     results = evaluate(load_suite("mini-video"), create_adapter("h264:crf=45"), "256", scorers, out)

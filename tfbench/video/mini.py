@@ -1,8 +1,8 @@
 """Builds the embedded `mini-video` suite: synthetic clips with moving and zooming words, and the
-package-shipped faces of `mini` moving and zooming, with exact per-frame ground truth.
+package-shipped faces of `mini` v1 moving and zooming, with exact per-frame ground truth.
 
-Reuses the `mini` generator's fonts, word pool, backgrounds, ink colours, shelf packing and face
-sources (with their stored landmarks). Clips are written as near-lossless H.264 (crf 8) and the
+Reuses the `mini` v1 generator's (:mod:`tfbench.mini_v1`) fonts, word pool, backgrounds, ink colours,
+shelf packing and face sources (with their stored landmarks). Clips are written as near-lossless H.264 (crf 8) and the
 ground truth is checked on the *decoded* frames: a word instance is kept only where the OCR reads it
 exactly on the original frame (as TokBench does). Deterministic (seeded); built once into the cache.
 """
@@ -21,7 +21,7 @@ from tfbench.buckets import face_ratio, text_ratio
 from tfbench.cache import build_once, cache_dir
 from tfbench.errors import ManifestError
 from tfbench.images import sha256_of
-from tfbench.mini import Shelf, background, face_sources, load_font, ink_colour, make_word, mini_recipe_path, render_size, word_pool
+from tfbench.mini_v1 import Shelf, background, face_sources, ink_colour, load_font, make_word, mini_recipe_path, render_size, word_pool
 from tfbench.video.io import iter_frames, write_video
 from tfbench.video.manifest import SCHEMA, VideoSuite, load_video_suite_file
 
