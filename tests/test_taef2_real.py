@@ -53,8 +53,10 @@ def test_pretrained_taef2_reconstructs_real_faces(weights, shared):
             t = torch.nn.functional.pad(t, (0, -w % 8, 0, -h % 8), mode="replicate")
             wrong = ((adapter.model["decoder"](adapter.model["encoder"](t)) + 1) / 2).clamp(0, 1)
         assert psnr(wrong[..., :h, :w].permute(0, 2, 3, 1).numpy(), x) < good - 10
-        assert abs(psnr(bf16.reconstruct(x), x) - good) < 0.5
         assert good - 0.5 < psnr(coded.reconstruct(x), x) <= good + 0.05  # measured: -0.15 dB at half the bits
+    # bf16 on one 96x96 crop: torch's CPU bf16 convolutions took 134 s for one 192x256 photo on this 2-core VM
+    crop = np.ascontiguousarray(face_photos(shared, 1)[0][:, 40:136, 80:176])
+    assert abs(psnr(bf16.reconstruct(crop), crop) - psnr(adapter.reconstruct(crop), crop)) < 0.5
 
 
 @pytest.mark.slow
