@@ -21,8 +21,6 @@ from tests.small_suites import mini_subset
 
 REPO = Path(__file__).resolve().parents[1]
 SLOW = "python:tests.fault_adapters:Slow:quality=30,delay=0.5"
-# SIGINT is not followed by a rerun: a longer delay keeps the run going until the signal lands on a loaded machine
-SLOWER = "python:tests.fault_adapters:Slow:quality=30,delay=3"
 
 
 def _default_sigint() -> None:
@@ -87,7 +85,7 @@ def test_sigkill_mid_run_then_rerun_gives_the_uninterrupted_results(small, refer
 
 
 def test_sigint_stops_cleanly_and_keeps_every_record(small, tmp_path):
-    proc, journal = _start_and_wait(small, tmp_path, SLOWER, records=2)
+    proc, journal = _start_and_wait(small, tmp_path, SLOW, records=2)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
