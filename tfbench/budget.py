@@ -5,6 +5,7 @@ import json
 import math
 import resource
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,11 +19,12 @@ def peak_rss_mb() -> float:
 
 
 class StageTimer:
-    """Accumulates seconds per named stage."""
+    """Accumulates seconds per named stage (safe to use from several threads at once: their times add up)."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
         self.start = time.perf_counter()
+        self._lock = threading.Lock()
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -30,7 +32,9 @@ class StageTimer:
         try:
             yield
         finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
+            dt = time.perf_counter() - t0
+            with self._lock:
+                self.seconds[name] = self.seconds.get(name, 0.0) + dt
 
     def wall(self) -> float:
         return time.perf_counter() - self.start

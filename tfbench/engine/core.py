@@ -18,7 +18,7 @@ from tfbench.protocol import Adapter
 from tfbench.sharding import Shard
 
 from tfbench.engine.images import ImageRun, image_source
-from tfbench.engine.overlap import JournalWriter, background
+from tfbench.engine.overlap import JournalWriter, OrderedPool, background
 from tfbench.engine.progress import Progress
 
 RECONSTRUCT_AHEAD = 3  # reconstructed images waiting to be scored (bounds memory: each is at its original size)
@@ -103,17 +103,28 @@ def run_image_pass(suite: Any, adapters: Sequence[Adapter], resolution: str, sco
 
     total = sum(len(r.todo) for r in runs)
     label = f"{suite.name} @{resolution}: {len(runs)} adapter(s) x {len(records)} image(s)"
-    with Progress(total, label, "adapter-images", options.progress) as bar, JournalWriter() as writer:
+    with Progress(total, label, "adapter-images", options.progress) as bar, JournalWriter() as writer, \
+            OrderedPool(getattr(scorers, "workers", 1)) as pool:
         for run in runs:
             writer.open(run.plan.journal)
         jobs = background(reconstructed, RECONSTRUCT_AHEAD, "tfbench-reconstruct")
+
+        def commit(done: list) -> None:  # in order, in this thread: journals, failures, progress
+            for job, record in done:
+                bar.update(job.run.commit(job, record, writer), job.run.adapter.spec)
+
         try:
             while True:
                 with shared.stage("wait"):  # waiting for the reconstruct thread
                     job = next(jobs, None)
                 if job is None:
                     break
-                bar.update(job.run.score(job, writer), job.run.adapter.spec)
+                with shared.stage("wait_scoring"):  # blocked only while every scoring worker is busy
+                    done = pool.submit(job.run.compute, job)
+                commit(done)
+            with shared.stage("wait_scoring"):
+                rest = list(pool.drain())
+            commit(rest)
         finally:
             jobs.close()  # stops the reconstruct (and loader) thread at once when the run stops early
     for run in runs:

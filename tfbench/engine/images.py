@@ -4,7 +4,8 @@ Item source: every image a pass needs is decoded and placed on its canvas once p
 loader thread, ahead of use) and shared by every adapter. Per adapter (:class:`ImageRun`): batches of
 the adapter's own size, exactly as a one-adapter run forms them; reconstruction, the way back to the
 original size and the PSNR/SSIM of the scored crops in the reconstruct thread; OCR, face embeddings and
-one record per image in the main thread, beside the next reconstruction.
+one record per image in scoring workers (several images at once when the metric backends allow it,
+see :func:`tfbench.pipeline.scoring_plan`), beside the next reconstruction; records are written in order.
 """
 from __future__ import annotations
 
@@ -175,21 +176,29 @@ class ImageRun:
                                   self.plan.face_edges, self.timer, self.score_all, self.keep_unreadable)
             yield Job(self, [it], recon=image, compression=compression[k], fidelities=fid)
 
-    # ---- main thread
-    def score(self, job: Job, writer: JournalWriter) -> int:
-        """Record a batch's failures (``skip``) or raise them (``stop``), or score and record one image.
+    # ---- scoring workers
+    def compute(self, job: Job) -> dict[str, Any] | None:
+        """Score one reconstructed image: its journal record (OCR, face and fidelity scores); None for a
+        batch's head. Runs in a scoring worker, several images at once."""
+        if job.head:
+            return None
+        it = job.items[0]
+        words, faces = score_image(it.record, it.image, job.recon, self.scorers, self.plan.text_edges,  # type: ignore[arg-type]
+                                   self.plan.face_edges, self.timer, self.score_all, self.keep_unreadable,
+                                   fidelities=job.fidelities)
+        return {"image": it.record.id, "subset": it.record.subset, "status": "ok", "compression": job.compression,
+                "words": words, "faces": faces}
+
+    # ---- main thread, in order
+    def commit(self, job: Job, record: dict[str, Any] | None, writer: JournalWriter) -> int:
+        """Record a scored image, or a batch's failures (``skip``) or raise them (``stop``).
 
         Returns how many images it finished."""
         journal = self.plan.journal
         if not job.head:
             it = job.items[0]
-            words, faces = score_image(it.record, it.image, job.recon, self.scorers, self.plan.text_edges,  # type: ignore[arg-type]
-                                       self.plan.face_edges, self.timer, self.score_all, self.keep_unreadable,
-                                       fidelities=job.fidelities)
-            record = {"image": it.record.id, "subset": it.record.subset, "status": "ok", "compression": job.compression,
-                      "words": words, "faces": faces}
-            before = _crop_saver(self.plan.out / "crops", it, job.recon, words, faces) if self.keep_crops else None  # type: ignore[arg-type]
-            writer.append(journal, record, before)
+            before = _crop_saver(self.plan.out / "crops", it, job.recon, record["words"], record["faces"]) if self.keep_crops else None  # type: ignore[arg-type,index]
+            writer.append(journal, record, before)  # type: ignore[arg-type]
             return 1
         good = []
         for it in job.items:
@@ -208,6 +217,10 @@ class ImageRun:
         for it in good:
             writer.append(journal, error_record(it.record, "adapter", str(job.error)))
         return len(job.items)
+
+    def score(self, job: Job, writer: JournalWriter) -> int:
+        """:meth:`compute` and :meth:`commit` in one go (one image at a time)."""
+        return self.commit(job, self.compute(job), writer)
 
 
 def _crop_saver(crops_dir, item: Loaded, recon: np.ndarray, words: list[dict], faces: list[dict]):

