@@ -11,6 +11,10 @@ tau between the two rankings.
     python scripts/calibrate_mini.py --suite mini-v1 -r 512 --json calib.json
     python scripts/calibrate_mini.py --work /tmp/calib     # keep the runs: a rerun resumes finished ones
     python scripts/calibrate_mini.py --work /tmp/calib --real-resolution 512   # real folders at 512 only
+    python scripts/calibrate_mini.py --recipe my/mini-v3.json -r 512           # a variant of a recipe (tuning)
+
+A variant recipe is a copy of ``data_manifests/mini-v3.json`` (with ``mini_words.txt`` beside it) with
+other generator parameters; it is built into ``--work`` (named by its recipe key), not into the cache.
 
 Nothing is written into the real-data folder; everything goes under ``--work`` (default: a temporary folder).
 """
@@ -57,6 +61,19 @@ def real_suites(real: Path, work: Path, scorers: Any) -> dict[str, Any]:
         suite = load_suite_file(path, folder)
         out[kind] = {"suite": suite, "counts": json.loads(path.read_text()).get("curation", {})}
     return out
+
+
+def variant_suite(recipe: Path, work: Path, scorers: Any) -> Any:
+    """Build a variant mini recipe into ``work`` once (curated with the scoring OCR) and load it."""
+    from tfbench.manifest import load_suite_file
+    from tfbench.mini import build_mini, generator_of
+    from tfbench.mini_suite import recipe_key
+
+    data = json.loads(recipe.read_text())
+    dest = work / f"recipe-{recipe_key(data, generator_of(str(data['version']))[0])}"
+    if not (dest / "manifest.json").is_file():
+        build_mini(dest, recipe=recipe, ocr=scorers.text)
+    return load_suite_file(dest / "manifest.json", dest)
 
 
 def evaluate_all(suite: Any, adapters: list[str], resolutions: list[str], scorers: Any, out: Path,
@@ -140,6 +157,7 @@ def print_summary(summary: dict[str, Any], suite_name: str, counts: dict[str, An
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--suite", default="mini", help="suite to calibrate (name or manifest path; default: mini)")
+    p.add_argument("--recipe", type=Path, default=None, help="calibrate a variant mini recipe instead of --suite")
     p.add_argument("-r", "--resolution", action="append", dest="resolutions", help="default: 256 and 512")
     p.add_argument("--real", type=Path, default=REAL, help=f"folder with text/ and faces/ (default: {REAL})")
     p.add_argument("--weights", type=Path, default=WEIGHTS, help=f"TAEF2 weights folder (default: {WEIGHTS})")
@@ -170,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         work = args.work or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         scorers = Scorers.create(threads=args.threads)
-        suite = load_suite(args.suite)
+        suite = variant_suite(args.recipe, work, scorers) if args.recipe else load_suite(args.suite)
         key = hashlib.sha256((suite.source or suite.root / "manifest.json").read_bytes()).hexdigest()[:12]
         real = real_suites(args.real, work, scorers)
         if args.part != "real":

@@ -79,7 +79,7 @@ def test_improvements_and_more_failures(runs):
 
 @pytest.mark.parametrize("field,value,message", [
     (("suite", "name"), "other", "different suite ('other' vs 'mini')"),
-    (("suite", "version"), "1", "different suite version ('1' vs '2')"),  # mini v1 results against v2's
+    (("suite", "version"), "1", "different suite version ('1' vs '3')"),  # mini v1 results against v3's
     (("backends", "text", "version"), "rapidocr 9.9 other", "different OCR backend"),
     (("backends", "face", "backend"), "arcface", "different face backend"),
     (("buckets", "text"), [0.1, 0.2, 0.3, 1.0], "different bucket edges"),

@@ -1,5 +1,5 @@
-"""The versioned `mini` suite: v2 by default, v1 still built byte for byte, deterministic builds, full buckets,
-and golden files of v1 rerunning v1 (real builds, real OCR and face models)."""
+"""The versioned `mini` suite: v3 by default, v1 and v2 still built byte for byte, deterministic builds, full
+buckets, and golden files of v1 rerunning v1 (real builds, real OCR and face models)."""
 import hashlib
 import json
 
@@ -12,19 +12,22 @@ from tfbench.suites import list_suites, load_suite, versioned_name
 # sha256 of mini v1's 20 image files, in manifest order, as built before v2 existed (the v1 generator is
 # kept unchanged so that results and golden files made on v1 still compare)
 V1_IMAGES_SHA256 = "2d901c9ce0a9f443d64033857f57cc385e268cd299cf33dafd07d92aff47b42c"
+# the same for v2's 18 images (151 words, 50 faces), as built when v2 was `mini` (before v3's calibration)
+V2_IMAGES_SHA256 = "24cf01333b4352a94ac1c20d71d87b42952d3739d77e1bdc9fb5a184a7d4b50b"
 
 
 def _images_digest(manifest: dict) -> str:
     return hashlib.sha256("".join(im["sha256"] for im in manifest["images"]).encode()).hexdigest()
 
 
-def test_mini_is_v2_and_versions_have_pinned_names(mini):
-    assert (mini.name, mini.version) == ("mini", "2")
+def test_mini_is_v3_and_versions_have_pinned_names(mini):
+    assert (mini.name, mini.version) == ("mini", "3")
     names = {row["name"] for row in list_suites()}
-    assert {"mini", "mini-v1", "mini-v2"} <= names
+    assert {"mini", "mini-v1", "mini-v2", "mini-v3"} <= names
     assert versioned_name("mini", "1") == "mini-v1" and versioned_name("mini", "2") == "mini-v2"
+    assert versioned_name("mini", "3") == "mini-v3"
     assert versioned_name("mini-v1", "1") == "mini-v1" and versioned_name("tokbench", "1") == "tokbench"
-    assert mini_dir("2") == mini.root
+    assert mini_dir("3") == mini.root
 
 
 @pytest.mark.parametrize("res", ["256", "512", "1024"])
@@ -36,8 +39,8 @@ def test_every_bucket_is_filled(mini, res):
         assert min(counts) >= (20 if kind == "text" else 8), (kind, res, counts)
 
 
-def test_v2_build_is_byte_for_byte_deterministic(mini, tmp_path):
-    again = build_mini(tmp_path / "again", "2")
+def test_v3_build_is_byte_for_byte_deterministic(mini, tmp_path):
+    again = build_mini(tmp_path / "again", "3")
     assert again.read_bytes() == (mini.root / "manifest.json").read_bytes()
     for f in sorted(p.name for p in mini.root.iterdir()):
         assert (tmp_path / "again" / f).read_bytes() == (mini.root / f).read_bytes(), f
@@ -53,6 +56,13 @@ def test_v1_is_still_built_byte_for_byte(v1):
     assert (manifest["name"], manifest["version"]) == ("mini", "1")
     assert _images_digest(manifest) == V1_IMAGES_SHA256
     assert sum(len(r.words) for r in v1.images) == 150 and sum(len(r.faces) for r in v1.images) == 50
+
+
+def test_v2_is_still_built_byte_for_byte(_cache):
+    manifest = json.loads((load_suite("mini-v2").root / "manifest.json").read_text())
+    assert (manifest["name"], manifest["version"]) == ("mini", "2")
+    assert _images_digest(manifest) == V2_IMAGES_SHA256
+    assert sum(len(r["words"]) for r in manifest["images"] if "words" in r) == 151
 
 
 def test_a_golden_file_made_on_v1_reruns_v1(v1, tmp_path, capsys):

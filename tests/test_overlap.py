@@ -8,7 +8,7 @@ import pytest
 
 from tfbench.engine import RunOptions, run_suite
 from tfbench.engine.overlap import OrderedPool
-from tfbench.pipeline import Scorers, scoring_plan
+from tfbench.scorers import Scorers, scoring_plan
 from tfbench.registry import create_adapter
 from tests.small_suites import mini_subset
 

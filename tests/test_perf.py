@@ -37,7 +37,7 @@ def test_sface_alignment_on_rgb_equals_alignment_of_a_bgr_copy(mini):
     images, landmarks = face_inputs(mini)
     model = SFaceEmbedder()
     for image, lm in zip(images, landmarks):
-        bgr = model._align.alignCrop(np.ascontiguousarray(image[..., ::-1]), _face_row(lm))
+        bgr = model._models()[0].alignCrop(np.ascontiguousarray(image[..., ::-1]), _face_row(lm))
         assert np.array_equal(model.align(image, lm), bgr)
 
 
@@ -61,7 +61,8 @@ def test_budget_records_model_time_and_overhead(mini, scorers, tmp_path):
     model = sum(b["stages"].get(k, 0.0) for k in MODEL_STAGES)
     assert b["model_s"] == pytest.approx(model, abs=2e-3) and b["model_s"] > 0
     assert b["stages"]["ocr"] > 0 and b["stages"]["face"] > 0 and b["stages"]["reconstruct"] > 0
-    assert b["overhead"] == pytest.approx(b["wall_s"] / b["model_s"], rel=1e-3) and b["overhead"] > 1
+    # model time is summed over the scoring workers, so with two of them the overhead can fall below 1
+    assert b["overhead"] == pytest.approx(b["wall_s"] / b["model_s"], rel=1e-3) and b["overhead"] > 0
     assert b["peak_rss_mb"] > 100
 
 

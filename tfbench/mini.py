@@ -1,6 +1,6 @@
 """The embedded `mini` suite, in versions: generated from a recipe, built once into the cache, deterministic.
 
-- ``mini`` is the latest version (v2); ``mini-v1`` and ``mini-v2`` name one version for good. Every
+- ``mini`` is the latest version (v3); ``mini-v1``, ``mini-v2`` and ``mini-v3`` name one version for good. Every
   version records its name as ``mini`` and its own ``version``, so results say which mini they used and
   results of different versions are never compared (``tfbench check`` refuses them); a golden file made
   on v1 reruns on v1 (:func:`tfbench.suites.versioned_name`).
@@ -8,6 +8,9 @@
   simple backgrounds; faces of 8 people from 3 package photos.
 - v2 (``data_manifests/mini-v2.json``, :mod:`tfbench.mini_text`, :mod:`tfbench.mini_faces`): words as
   photos and scans show them, faces of more people and poses (see the recipe's description).
+- v3 (``data_manifests/mini-v3.json``, the v2 generator): v2's recipe calibrated against real photographed
+  text with ``scripts/calibrate_mini.py``: mostly dark, uncoloured ink, and character sizes crowding the
+  small end of each bucket, as in the real folders; same faces as v2.
 
 Both keep only the words the OCR reads exactly on the original image, as TokBench does, so `identity` at
 `native` scores exactly 1.
@@ -27,8 +30,8 @@ from tfbench.manifest import Suite, load_suite_file
 from tfbench.mini_suite import recipe_key, write_suite
 from tfbench.packaged import package_file  # noqa: F401  (tests and plugins locate package files through here)
 
-LATEST = "2"
-VERSIONS = ("1", "2")
+LATEST = "3"
+VERSIONS = ("1", "2", "3")
 
 
 def recipe_path(version: str = LATEST) -> Path:
@@ -43,7 +46,7 @@ def recipe_path(version: str = LATEST) -> Path:
     return folder / f"mini-v{version}.json"
 
 
-def _generator(version: str) -> tuple[str, Callable[[dict, Path], tuple[list[dict], list[dict]]]]:
+def generator_of(version: str) -> tuple[str, Callable[[dict, Path], tuple[list[dict], list[dict]]]]:
     """(generator version, function recipe, recipe folder -> (text canvases, face canvases))."""
     if version == "1":
         from tfbench import mini_v1
@@ -67,7 +70,7 @@ def build_mini(dest: Path, version: str = LATEST, recipe: Path | None = None, oc
     """Generate one version of the suite into ``dest`` (images + manifest.json); returns the manifest path."""
     path = recipe or recipe_path(version)
     data = json.loads(path.read_text())
-    generator, make = _generator(str(data["version"]))
+    generator, make = generator_of(str(data["version"]))
     if ocr is None:
         from tfbench.metrics.text import TextScorer
 
@@ -78,7 +81,7 @@ def build_mini(dest: Path, version: str = LATEST, recipe: Path | None = None, oc
 
 def mini_dir(version: str = LATEST) -> Path:
     recipe = json.loads(recipe_path(version).read_text())
-    generator, _ = _generator(version)
+    generator, _ = generator_of(version)
     return cache_dir() / "suites" / f"mini-v{recipe['version']}-{recipe_key(recipe, generator)}"
 
 
@@ -102,4 +105,8 @@ def load_mini_v1(data_root: Path | None = None) -> Suite:
 
 def load_mini_v2(data_root: Path | None = None) -> Suite:
     return load_version("2")
+
+
+def load_mini_v3(data_root: Path | None = None) -> Suite:
+    return load_version("3")
 

@@ -16,6 +16,7 @@ BUILTIN_SUITES: dict[str, str] = {
     "mini": "tfbench.mini:load_mini",          # the latest version (v2)
     "mini-v1": "tfbench.mini:load_mini_v1",    # results and golden files made before v2
     "mini-v2": "tfbench.mini:load_mini_v2",
+    "mini-v3": "tfbench.mini:load_mini_v3",
     "tokbench": "tfbench.datasets.tokbench:load_tokbench",
     "tokbench-text": "tfbench.datasets.tokbench:load_tokbench_text",
     "tokbench-face": "tfbench.datasets.tokbench:load_tokbench_face",
@@ -41,7 +42,7 @@ def _manifest_suites() -> dict[str, Path]:
     return out
 
 
-GENERATED_SUITES = ("mini", "mini-v1", "mini-v2", "mini-video")  # built offline into the cache; the others read imported data
+GENERATED_SUITES = ("mini", "mini-v1", "mini-v2", "mini-v3", "mini-video")  # built offline into the cache; the others read imported data
 
 
 def versioned_name(name: str, version: str | None) -> str:

@@ -99,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
         options = RunOptions(on_error=args.on_error, batch_size=args.batch_size, progress=not args.no_progress,
                              score_all=args.score_all, device=args.device, keep_crops=args.keep_crops, shard=shard,
                              keep_unreadable=args.keep_unreadable,
-                             max_frames=getattr(args, "max_frames", None), execution=execution_settings(args))
+                             max_frames=getattr(args, "max_frames", None),
+                             execution={**execution_settings(args), "scoring_workers": scorers.workers})
         results = run_suite(suite, adapters, resolutions, scorers, Path(args.out), options)
     finally:
         for adapter in adapters:

@@ -35,6 +35,7 @@ from tfbench.engine.overlap import JournalWriter
 from tfbench.pipeline import RunPlan, batch_size_for, score_faces, score_words
 from tfbench.protocol import Adapter
 from tfbench.resize import parse_resolution
+from tfbench.scorers import scoring_plan
 from tfbench.sharding import Shard
 
 
@@ -334,7 +335,9 @@ def _dataset(ray, batches: list[str], suite: Suite, adapter: Adapter, resolution
     ctx.execution_options.preserve_order = False
     gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 and adapter.info.kind not in ("codec", "reference") else 0
     common = {"suite": suite, "resolution": resolution}
-    scoring = {**common, "score_all": score_all, "threads": options.threads, "keep_unreadable": keep_unreadable}
+    # threads per model call as in-process (tfbench.scorers.scoring_plan), so the numbers agree to every digit
+    per_call = scoring_plan(options.ocr, options.face, options.threads)[1]
+    scoring = {**common, "score_all": score_all, "threads": per_call, "keep_unreadable": keep_unreadable}
     ds = ray.data.from_items([{"ids": b} for b in batches], override_num_blocks=max(1, min(len(batches), 4 * options.workers)))
     ds = ds.map_batches(Reconstruct, batch_size=1, fn_constructor_kwargs={**common, "spec": adapter.source_spec or adapter.spec},
                         compute=ActorPoolStrategy(size=1 if gpus else options.workers), num_cpus=options.actor_cpus,

