@@ -92,7 +92,7 @@ class OrderedPool:
 
     def __init__(self, workers: int, ahead: int | None = None, name: str = "tfbench-score") -> None:
         self.workers = max(1, int(workers))
-        self.ahead = ahead or 2 * self.workers
+        self.ahead = ahead or self.workers  # each in flight holds a full-size reconstruction: keep few
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix=name) if self.workers > 1 else None
         self._pending: deque[tuple[Any, Future]] = deque()
 
