@@ -119,10 +119,10 @@ def run_image_pass(suite: Any, adapters: Sequence[Adapter], resolution: str, sco
                     job = next(jobs, None)
                 if job is None:
                     break
-                with shared.stage("wait_scoring"):  # blocked only while every scoring worker is busy
+                with shared.stage("scoring"):  # waiting for a free scoring worker (with one worker: scoring here)
                     done = pool.submit(job.run.compute, job)
                 commit(done)
-            with shared.stage("wait_scoring"):
+            with shared.stage("scoring"):
                 rest = list(pool.drain())
             commit(rest)
         finally:

@@ -5,7 +5,7 @@ loader thread, ahead of use) and shared by every adapter. Per adapter (:class:`I
 the adapter's own size, exactly as a one-adapter run forms them; reconstruction, the way back to the
 original size and the PSNR/SSIM of the scored crops in the reconstruct thread; OCR, face embeddings and
 one record per image in scoring workers (several images at once when the metric backends allow it,
-see :func:`tfbench.pipeline.scoring_plan`), beside the next reconstruction; records are written in order.
+see :func:`tfbench.scorers.scoring_plan`), beside the next reconstruction; records are written in order.
 """
 from __future__ import annotations
 
