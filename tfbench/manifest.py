@@ -87,6 +87,17 @@ class ImageRecord:
     excluded_faces: tuple[ExcludedFace, ...] = ()
 
 
+def edges_at(table: dict[str, tuple[float, ...]], kind: str, resolution: str, suite: str,
+             key: str | None = None) -> tuple[float, ...]:
+    """A suite's ``kind`` bucket edges at ``resolution`` (looked up as ``key``, default the resolution itself);
+    a resolution the table lacks is one error naming ``suite`` and the resolutions it supports."""
+    key = resolution if key is None else key
+    if key not in table:
+        raise ManifestError(f"{suite} defines no {kind} bucket edges for resolution {resolution}; "
+                            f"it supports {sorted(table)}")
+    return table[key]
+
+
 @dataclass
 class Suite:
     name: str
@@ -108,12 +119,9 @@ class Suite:
         return self.root / record.file
 
     def edges(self, kind: str, resolution: str) -> tuple[float, ...]:
-        table = self.text_edges if kind == "text" else self.face_edges
         key = NATIVE_EDGES_FROM if resolution == "native" else resolution
-        if key not in table:
-            raise ManifestError(f"suite {self.name!r} defines no {kind} bucket edges for resolution {resolution}; "
-                                f"it supports {sorted(table)}")
-        return table[key]
+        table = self.text_edges if kind == "text" else self.face_edges
+        return edges_at(table, kind, resolution, f"suite {self.name!r}", key)
 
     def summary(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version, "modality": self.modality,

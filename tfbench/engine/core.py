@@ -18,7 +18,7 @@ from tfbench.protocol import Adapter
 from tfbench.sharding import Shard
 
 from tfbench.engine.images import ImageRun, image_source
-from tfbench.engine.overlap import JournalWriter, OrderedPool, background
+from tfbench.engine.overlap import JournalWriter, OrderedPool, background, timed
 from tfbench.engine.progress import Progress
 
 RECONSTRUCT_AHEAD = 3  # reconstructed images waiting to be scored (bounds memory: each is at its original size)
@@ -87,11 +87,7 @@ def run_image_pass(suite: Any, adapters: Sequence[Adapter], resolution: str, sco
 
     def reconstructed():
         source = image_source(suite, records, plans[0].target if plans else None)
-        while True:
-            with shared.stage("load"):  # waiting for the loader thread
-                item = next(source, None)
-            if item is None:
-                break
+        for item in timed(source, shared, "load"):  # "load": waiting for the loader thread
             for run in runs:
                 if item.record.id in run.todo:
                     for batch in run.take(item):
@@ -114,11 +110,7 @@ def run_image_pass(suite: Any, adapters: Sequence[Adapter], resolution: str, sco
                 bar.update(job.run.commit(job, record, writer), job.run.adapter.spec)
 
         try:
-            while True:
-                with shared.stage("wait"):  # waiting for the reconstruct thread
-                    job = next(jobs, None)
-                if job is None:
-                    break
+            for job in timed(jobs, shared, "wait"):  # "wait": waiting for the reconstruct thread
                 with shared.stage("scoring"):  # waiting for a free scoring worker (with one worker: scoring here)
                     done = pool.submit(job.run.compute, job)
                 commit(done)

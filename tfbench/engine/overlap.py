@@ -83,6 +83,16 @@ def background(produce: Callable[[], Iterable[T]], ahead: int, name: str) -> Ite
         stop.set()
 
 
+def timed(items: Iterator[T], timer: Any, stage: str) -> Iterator[T]:
+    """Iterate ``items``, adding the time spent waiting for each one to ``timer``'s ``stage``."""
+    while True:
+        with timer.stage(stage):
+            item = next(items, _DONE)
+        if item is _DONE:
+            return
+        yield item  # type: ignore[misc]
+
+
 class OrderedPool:
     """Runs ``fn(item)`` on ``workers`` threads and hands the results back in submission order.
 

@@ -18,7 +18,7 @@ from tfbench.video.temporal import add_video_extras
 
 from tfbench.engine.core import RunOptions, finish_all, plan_all
 from tfbench.engine.images import error_record
-from tfbench.engine.overlap import JournalWriter, background
+from tfbench.engine.overlap import JournalWriter, background, timed
 from tfbench.engine.progress import Progress
 
 FRAMES_AHEAD = 4  # decoded frames waiting to be placed
@@ -64,11 +64,7 @@ def stream_clip(suite: Any, clip: VideoClip, runs: Sequence[VideoRun], scorers: 
     count = 0
     frames = background(lambda: iter_frames(path), FRAMES_AHEAD, "tfbench-decode")
     try:
-        while True:
-            with shared.stage("load"):  # waiting for the decoder thread
-                frame = next(frames, None)
-            if frame is None:
-                break
+        for frame in timed(frames, shared, "load"):  # "load": waiting for the decoder thread
             if count == 0 and frame.shape[:2] != (clip.height, clip.width):
                 raise VideoLoadError(f"{path} is {frame.shape[1]}x{frame.shape[0]} but the manifest says "
                                      f"{clip.width}x{clip.height}; fix the clip's width/height")

@@ -29,7 +29,7 @@ from typing import Any
 from tfbench.errors import ManifestError
 from tfbench.images import sha256_of
 from tfbench.jsonfile import read_json
-from tfbench.manifest import (ExcludedFace, ImageRecord, ManifestContext, parse_curation, parse_edges, parse_face,
+from tfbench.manifest import (ExcludedFace, ImageRecord, ManifestContext, edges_at, parse_curation, parse_edges, parse_face,
                               parse_records, parse_word)
 
 SCHEMA = "tfbench.video-suite/1"
@@ -88,11 +88,8 @@ class VideoSuite:
         return self.root / clip.file
 
     def edges(self, kind: str, resolution: str) -> tuple[float, ...]:
-        table = self.text_edges if kind == "text" else self.face_edges
-        if resolution not in table:
-            raise ManifestError(f"video suite {self.name!r} defines no {kind} bucket edges for resolution "
-                                f"{resolution}; it supports {sorted(table)}")
-        return table[resolution]
+        return edges_at(self.text_edges if kind == "text" else self.face_edges, kind, resolution,
+                        f"video suite {self.name!r}")
 
     def summary(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version, "modality": "video", "clips": len(self.clips),
