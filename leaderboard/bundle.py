@@ -18,13 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from tfbench.errors import TfbenchError
+from tfbench.leaderboard.limits import MIB, UPLOAD_LIMITS, limit_text
 from tfbench.leaderboard.instances import MAX_CROP_BYTES, MAX_CROP_SIDE, Instance, from_records, png_size
 from tfbench.leaderboard.schema import validate_results
 
-MIB = 2**20
-MAX_RESULTS_BYTES = 2 * MIB
-MAX_BUNDLE_BYTES = 64 * MIB
-UPLOAD_LIMITS = {"results.json": MAX_RESULTS_BYTES, "bundle zip": MAX_BUNDLE_BYTES}
 MAX_BUNDLE_ENTRIES = 20_000
 MAX_UNCOMPRESSED_BYTES = 256 * MIB
 MAX_RECORDS_BYTES = 64 * MIB
@@ -34,14 +31,6 @@ _ALLOWED = re.compile(r"^(records\.jsonl|run\.json|results\.json|crops/[A-Za-z0-
 
 class SubmissionError(TfbenchError, ValueError):
     """A submitted file breaks a rule; the message says which and what to do."""
-
-
-def limit_text(what: str) -> str:
-    """The limit of one upload as every page, message and the README state it: ``64 MB (67,108,864 bytes)``.
-
-    "MB" as Streamlit's upload widget writes it ("Limit 64MB per file"), which means 2**20 bytes."""
-    limit = UPLOAD_LIMITS[what]
-    return f"{limit // MIB} MB ({limit:,} bytes)"
 
 
 def check_size(raw: bytes, what: str, name: str) -> None:

@@ -5,7 +5,7 @@ import streamlit as st
 
 from tfbench._version import __version__
 from tfbench.leaderboard.about import BIBTEX, PROTOCOL, SUBMIT, metric_rows
-from tfbench.leaderboard.bundle import limit_text
+from tfbench.leaderboard.limits import limit_text
 from tfbench.leaderboard.context import open_store
 from tfbench.leaderboard.reference import PAPER_GROUP
 from tfbench.leaderboard.reread import FACE_TOLERANCE, MIN_SAMPLE

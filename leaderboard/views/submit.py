@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from tfbench.errors import TfbenchError
-from tfbench.leaderboard.bundle import MIB, MAX_BUNDLE_BYTES, MAX_RESULTS_BYTES, limit_text
+from tfbench.leaderboard.limits import MIB, MAX_BUNDLE_BYTES, MAX_RESULTS_BYTES, limit_text
 from tfbench.leaderboard.context import attempt_limiter, client_id, open_store
 from tfbench.leaderboard.queue import per_hour
 from tfbench.leaderboard.submissions import submit

@@ -12,6 +12,7 @@ import pytest
 from tests.leaderboard.conftest import run_folder, zip_run
 from tfbench.errors import TfbenchError
 from tfbench.leaderboard import bundle as bun
+from tfbench.leaderboard.limits import MAX_RESULTS_BYTES
 from tfbench.leaderboard.reference import paper_csv, read_reference_csv
 
 
@@ -80,7 +81,7 @@ def test_bad_results_files_are_rejected(run_root: Path) -> None:
         json.dumps(good).replace('"mean": 1.0', '"mean": NaN', 1).encode(): "NaN",
         json.dumps({**good, "metrics": {"text": {"t_acc": {"mean": 1.7}}}}).encode(): r"outside its range \[0.0, 1.0\]",
         json.dumps({**good, "metrics": {"face": {"f_sim": {"small": -1.5}}}}).encode(): r"outside its range \[-1.0, 1.0\]",
-        b" " * (bun.MAX_RESULTS_BYTES + 1): r"the limit for a results.json is 2 MB \(2,097,152 bytes\)",
+        b" " * (MAX_RESULTS_BYTES + 1): r"the limit for a results.json is 2 MB \(2,097,152 bytes\)",
     }
     for raw, message in cases.items():
         with pytest.raises(TfbenchError, match=message):

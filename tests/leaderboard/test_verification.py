@@ -15,7 +15,7 @@ import pytest
 from tests.leaderboard.conftest import misread_words, rewrite_run, run_folder, zip_run
 from tfbench.errors import TfbenchError
 from tfbench.leaderboard import submissions as sub
-from tfbench.leaderboard.bundle import MAX_BUNDLE_BYTES
+from tfbench.leaderboard.limits import MAX_BUNDLE_BYTES
 from tfbench.leaderboard.importing import import_run
 from tfbench.leaderboard.store import Store
 from tfbench.leaderboard.suitedefs import from_suite, register

@@ -46,7 +46,7 @@ def _sample(value: str) -> int | None:
 
 
 def _add_submit(sub: argparse._SubParsersAction, name: str, help_text: str, top: bool) -> None:
-    from tfbench.leaderboard.bundle import limit_text
+    from tfbench.leaderboard.limits import limit_text
 
     s = sub.add_parser(name, help=help_text, description="The same checks as the app's Submit page: size limits "
                        f"(results.json {limit_text('results.json')}, zip {limit_text('bundle zip')}), schema, zip "
@@ -135,7 +135,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def serve(args: argparse.Namespace) -> int:
     from tfbench.errors import TfbenchError
-    from tfbench.leaderboard.bundle import MAX_BUNDLE_BYTES, MIB
+    from tfbench.leaderboard.limits import MAX_BUNDLE_BYTES, MIB
     from tfbench.leaderboard.context import STORE_ENV
 
     if not 1 <= args.port <= 65535:
