@@ -61,9 +61,9 @@ class Spy:
     def __getattr__(self, name):
         return getattr(self.rec, name)
 
-    def __call__(self, inp):
-        self.calls.append([np.array(img) for img in inp.img])
-        return self.rec(inp)
+    def __call__(self, crops, batch_size=1):
+        self.calls.append([np.array(img) for img in crops])
+        return self.rec(crops, batch_size)
 
 
 @pytest.fixture(scope="module")
@@ -90,12 +90,13 @@ def test_the_recognizer_gets_bgr_crops_and_reads_real_words(ocr):
 
 
 def test_the_recognizer_runs_with_the_declared_threads_and_batch(ocr, monkeypatch):
-    options = ocr._rec.session.session.get_session_options()
+    options = ocr._rec.session.get_session_options()
     assert (ocr.threads, ocr.batch_size, options.intra_op_num_threads, options.inter_op_num_threads) == (1, 1, 1, 1)
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
     default = RapidOcrBackend()
-    assert (default.threads, default.batch_size, default._rec.rec_batch_num) == (2, 1, 1)
-    assert default._rec.session.session.get_session_options().intra_op_num_threads == 2
-    assert RapidOcrBackend(threads=1, batch_size=5)._rec.rec_batch_num == 5
+    assert (default.threads, default.batch_size) == (2, 1)
+    assert default._rec.session.get_session_options().intra_op_num_threads == 2
+    assert RapidOcrBackend(threads=1, batch_size=5).batch_size == 5
     import sys
 
     monkeypatch.setitem(sys.modules, "rapidocr", None)  # as if the package were not installed
@@ -106,7 +107,9 @@ def test_the_recognizer_runs_with_the_declared_threads_and_batch(ocr, monkeypatc
 
 
 def test_input_width_is_the_padded_recognizer_width(ocr):
-    assert ocr._rec.rec_image_shape[:3] == [3, 48, 320]
+    from tfbench.metrics.ppocr_rec import INPUT_SHAPE
+
+    assert INPUT_SHAPE == (3, 48, 320)
     assert ocr.input_width(np.zeros((10, 100, 3))) == 480  # 48 * 100 / 10
     assert ocr.input_width(np.zeros((48, 20, 3))) == 320  # never narrower than the default 320
     assert ocr.input_width(np.zeros((24, 300, 3))) == 600
