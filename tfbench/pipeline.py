@@ -24,7 +24,7 @@ from tfbench.run_identity import run_dir, slug  # noqa: F401  (run folders; re-e
 from tfbench.scorers import Scorers  # noqa: F401  (the metric models; re-exported for callers of the pipeline)
 from tfbench.sharding import Shard
 
-if TYPE_CHECKING:  # the metric models' modules import rapidocr, OpenCV and scikit-image: loaded when used
+if TYPE_CHECKING:  # the metric models' modules import onnxruntime, OpenCV and SciPy: loaded when used
     from tfbench.metrics.face import FaceScorer
     from tfbench.metrics.fidelity import CropFidelity
     from tfbench.metrics.text import TextScorer

@@ -12,7 +12,7 @@ import numpy as np
 from tfbench.errors import TfbenchError
 from tfbench.manifest import ImageRecord
 
-if TYPE_CHECKING:  # the metric models' modules import rapidocr, OpenCV and scikit-image: loaded when used
+if TYPE_CHECKING:  # the metric models' modules import onnxruntime, OpenCV and SciPy: loaded when used
     from tfbench.metrics.face import FaceScorer
     from tfbench.metrics.fidelity import CropFidelity
     from tfbench.metrics.text import TextScorer
