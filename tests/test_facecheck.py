@@ -270,6 +270,42 @@ def test_video_faces_are_linked_into_tracks_scored_per_frame(face_data, tmp_path
     assert rec["frames_scored"] == 5 and "frame counts differ (6 vs 5)" in rec["warning"]
 
 
+def test_every_track_fails_a_run_where_one_person_leaks(face_data, tmp_path, capsys):
+    """Two people side by side; the processed clip swaps one face. At --min-rate 0.5 the run's overall rate
+    passes (one of two tracks kept), the swapped person's own track fails; --every-track fails the run on it."""
+    pytest.importorskip("av")
+    from tests.facecheck_fixtures import paste_face
+    from tfbench.metrics.face import YuNetDetector
+    from tfbench.video.io import write_video
+
+    det = YuNetDetector()
+    left = np.asarray(Image.fromarray(face_data.images["df_img14.jpg"]).resize((240, 240)))
+    right = np.asarray(Image.fromarray(face_data.images["df_img2.jpg"]).resize((240, 240)))
+    donor = face_data.images[face_data.donor["df_img14.jpg"]]
+    donor_lms = face_data.landmarks[face_data.donor["df_img14.jpg"]]
+    frames = [np.roll(np.concatenate([left, right], axis=1), 3 * k, axis=0) for k in range(4)]
+    swapped = []
+    for f in frames:
+        leftmost = min(det.detect(f), key=lambda d: d["landmarks"][:, 0].mean())
+        swapped.append(paste_face(f, leftmost["landmarks"], donor, donor_lms))
+    for sub, clip in (("o", frames), ("p", swapped)):
+        (tmp_path / sub).mkdir()
+        write_video(tmp_path / sub / "two.mp4", clip, fps=4)
+    args = [str(tmp_path / "o"), str(tmp_path / "p"), "--mode", "preserve", "--min-rate", "0.5",
+            "--expression-backend", "none"]
+    code, report, _ = _check([*args, "--out", str(tmp_path / "all.json")], capsys)
+    units = sorted(report["records"][0]["faces"], key=lambda u: u["f_kept"]["sface"])
+    assert [u["f_kept"]["sface"] for u in units] == [0.0, 1.0] and [u["track"]["face_frames"] for u in units] == [4, 4]
+    assert [u["verdict"]["verdict"] for u in units] == ["FAIL", "PASS"]
+    assert code == 0 and report["gates"]["verdict"] == "PASS"  # overall: half the units kept, gate 50%
+    code, strict, printed = _check([*args, "--every-track", "--out", str(tmp_path / "strict.json")], capsys)
+    assert code == 1 and strict["gates"]["every_track"] is True
+    assert strict["gates"]["failures"] == [
+        f"1 of 2 tracks fail on their own (every_track): two.mp4 track {units[0]['i']} (frames 0-3): "
+        "sface identity kept 0.0% < 50.0% (identity_kept_rate), dlib identity kept 0.0% < 50.0% (identity_kept_rate)"]
+    assert "FAIL: 1 of 2 tracks fail on their own" in printed
+
+
 def test_dlib_similarity_carries_dlibs_own_distance_rule(face_data):
     """1 - d^2/2 >= 0.82 exactly when dlib's distance < 0.6; on the 31 real photos it separates people."""
     from itertools import combinations

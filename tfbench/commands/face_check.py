@@ -62,6 +62,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="gate: share of faces whose top-1 expression is unchanged >= this (preserve default 0.9; "
                         "protect: off unless given, for 'protect identity, keep expression' models)")
     p.add_argument("--max-nme", type=_positive, default=None, help="gate: mean 68-point landmark NME <= this (off by default)")
+    p.add_argument("--every-track", action="store_true",
+                   help="gate: every scored video track passes the gates on its own, so one person whose identity "
+                        "leaks (protect) or is lost (preserve) fails the run (off by default: the verdict is on all "
+                        "units together)")
     p.add_argument("--out", type=Path, default=Path("face-check.json"), help="JSON report (default: face-check.json)")
     p.add_argument("--markdown", type=Path, default=None, help="also write the Markdown summary to this file")
     p.add_argument("--threads", type=int, default=2, help="CPU threads for the face models (default: 2)")
@@ -91,7 +95,7 @@ def face_check(args: argparse.Namespace) -> int:
                             frame_step=args.frame_step, max_frames=args.max_frames, min_rate=args.min_rate,
                             max_nme=args.max_nme, min_expression_kept=args.min_expression_kept,
                             expression=args.expression_backend, min_track_frames=args.min_track_frames,
-                            threads=args.threads, progress=progress)
+                            threads=args.threads, every_track=args.every_track, progress=progress)
     write_json_atomic(args.out, report)
     text = markdown(report)
     if args.markdown:

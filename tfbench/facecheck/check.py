@@ -115,6 +115,7 @@ def run_face_check(pairs: Sequence[Pair], mode: str, *, backends: Sequence[str] 
                    frame_step: int = 1, max_frames: int | None = None, min_rate: float | None = None,
                    max_nme: float | None = None, min_expression_kept: float | None = None,
                    expression: str | None = None, min_track_frames: int = MIN_TRACK_FRAMES, threads: int = 2,
+                   every_track: bool = False,
                    progress: Callable[[int, int, str], None] | None = None) -> dict[str, Any]:
     """Score every pair and build the report (schema tfbench.facecheck/2) with its verdict."""
     if mode not in MODES:
@@ -123,7 +124,7 @@ def run_face_check(pairs: Sequence[Pair], mode: str, *, backends: Sequence[str] 
         raise TfbenchError("--frame-step must be at least 1")
     if min_track_frames < 1:
         raise TfbenchError("--min-track-frames must be at least 1")
-    gates = resolve_gates(mode, min_rate, min_expression_kept, max_nme)
+    gates = resolve_gates(mode, min_rate, min_expression_kept, max_nme, every_track)
     if expression == "none" and min_expression_kept is None:
         gates["min_expression_kept"] = None  # expression turned off: its default gate goes with it
     from tfbench.images import load_rgb
@@ -153,7 +154,7 @@ def run_face_check(pairs: Sequence[Pair], mode: str, *, backends: Sequence[str] 
         "landmarks": drift.description if drift else {"unavailable": drift_missing},
         "expression": expr.describe() if expr else {"unavailable": expr_missing},
         "summary": summary, "problems": problems(records),
-        "gates": check_gates(summary, gates, expr_missing), "records": records,
+        "gates": check_gates(summary, gates, expr_missing, records), "records": records,
     }
     if unavailable:
         report["unavailable_backends"] = unavailable

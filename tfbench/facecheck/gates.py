@@ -11,7 +11,9 @@
 A gate that cannot be evaluated fails: nothing scored is a FAIL with one reason (how many files, and
 why none was scored), and a gate whose score was not measured (no expression model, no landmark model)
 fails naming what is missing. The same gates give each video track its own verdict, on the track's
-shares of face-frames; the run's verdict is on the overall rates (one unit per face or track).
+shares of face-frames; the run's verdict is on the overall rates (one unit per face or track), and with
+``every_track`` (``--every-track``) also on each track's own verdict: one person whose identity leaks
+(protect) or is lost (preserve) fails the run, however many others pass.
 """
 from __future__ import annotations
 
@@ -26,12 +28,15 @@ UNDECIDED = "no original expression is decided: every top-1 lead is under the mo
 
 
 def resolve_gates(mode: str, min_rate: float | None = None, min_expression_kept: float | None = None,
-                  max_nme: float | None = None) -> dict[str, Any]:
-    """The mode's default gates with the given ones in their place (None keeps the default)."""
-    gates = dict(DEFAULT_GATES[mode])
+                  max_nme: float | None = None, every_track: bool = False) -> dict[str, Any]:
+    """The mode's default gates with the given ones in their place (None keeps the default); ``every_track``
+    adds the gate that every scored video track passes on its own."""
+    gates: dict[str, Any] = dict(DEFAULT_GATES[mode])
     for key, value in (("min_rate", min_rate), ("min_expression_kept", min_expression_kept), ("max_nme", max_nme)):
         if value is not None:
             gates[key] = value
+    if every_track:
+        gates["every_track"] = True
     return gates
 
 
@@ -79,8 +84,29 @@ def track_verdict(unit: dict[str, Any], mode: str, gates: dict[str, Any]) -> dic
     return {"verdict": "FAIL" if failures else "PASS", "failures": failures}
 
 
-def check_gates(summary: dict[str, Any], gates: dict[str, Any], expression_missing: str | None = None) -> dict[str, Any]:
-    """The run's verdict: PASS, or FAIL with every failed gate (or the one reason nothing was scored)."""
+def failed_tracks(records: list[dict[str, Any]]) -> tuple[int, list[str]]:
+    """(how many video tracks have a verdict, one line per track that FAILs: clip, track, frames, failures)."""
+    judged, failed = 0, []
+    for rec in records:
+        if rec.get("kind") != "video" or rec.get("status") != "ok":
+            continue
+        for unit in rec.get("faces", []):
+            verdict = unit.get("verdict")
+            if verdict is None:
+                continue
+            judged += 1
+            if verdict["verdict"] == "FAIL":
+                t = unit["track"]
+                failed.append(f"{rec['file']} track {unit['i']} (frames {t['first_frame']}-{t['last_frame']}): "
+                              + ", ".join(verdict["failures"]))
+    return judged, failed
+
+
+def check_gates(summary: dict[str, Any], gates: dict[str, Any], expression_missing: str | None = None,
+                records: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The run's verdict: PASS, or FAIL with every failed gate (or the one reason nothing was scored).
+
+    With ``gates["every_track"]``, each video track of ``records`` that fails on its own is one more failure."""
     mode = summary["mode"]
     if summary["counts"]["units"] == 0:
         failures = [nothing_scored(summary["counts"])]
@@ -89,6 +115,10 @@ def check_gates(summary: dict[str, Any], gates: dict[str, Any], expression_missi
         expression = overall.get("expression") or {}
         failures = rate_failures(mode, summary["headline"][RATE_KEY[mode]], expression.get("kept_rate"),
                                  overall["nme"]["mean"], gates, UNDECIDED if expression else expression_missing)
+        if gates.get("every_track"):
+            judged, failed = failed_tracks(records or [])
+            if failed:
+                failures.append(f"{len(failed)} of {judged} tracks fail on their own (every_track): " + "; ".join(failed))
     return {**gates, "passed": not failures, "verdict": "FAIL" if failures else "PASS", "failures": failures}
 
 
