@@ -22,6 +22,9 @@ from tfbench.engine.overlap import JournalWriter, OrderedPool, background, timed
 from tfbench.engine.progress import Progress
 
 RECONSTRUCT_AHEAD = 3  # reconstructed images waiting to be scored (bounds memory: each is at its original size)
+# images in the scoring pool per worker (running or done, waiting for every earlier one to be recorded): with
+# one per worker, a free worker waited for a slow image ahead of it to finish before it got the next one
+SCORING_AHEAD = 3
 
 
 @dataclass
@@ -100,7 +103,7 @@ def run_image_pass(suite: Any, adapters: Sequence[Adapter], resolution: str, sco
     total = sum(len(r.todo) for r in runs)
     label = f"{suite.name} @{resolution}: {len(runs)} adapter(s) x {len(records)} image(s)"
     with Progress(total, label, "adapter-images", options.progress) as bar, JournalWriter() as writer, \
-            OrderedPool(getattr(scorers, "workers", 1)) as pool:
+            OrderedPool(workers := getattr(scorers, "workers", 1), SCORING_AHEAD * workers) as pool:
         for run in runs:
             writer.open(run.plan.journal)
         jobs = background(reconstructed, RECONSTRUCT_AHEAD, "tfbench-reconstruct")
