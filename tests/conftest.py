@@ -1,12 +1,34 @@
 """Shared fixtures: the real mini suite and real metric models, built once per test session."""
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def _throwaway_home() -> None:
+    """Give the test session a fresh, temporary home: what the tests start (Ray's auth token, Chromium's
+    profile, onnxruntime imported by rapidocr, pip's cache) never writes into the user's home or cache
+    folder. pip keeps the user's configuration (its index and find-links)."""
+    real = Path.home()
+    for config in (real / ".config" / "pip" / "pip.conf", real / ".pip" / "pip.conf"):
+        if config.is_file():
+            os.environ.setdefault("PIP_CONFIG_FILE", str(config))
+            break
+    home = tempfile.mkdtemp(prefix="tfbench-test-home-")
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    os.environ["HOME"] = home
+    for var in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
+        os.environ.pop(var, None)
+
+
+_throwaway_home()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -104,6 +104,24 @@ def test_progress_lines_go_to_a_redirected_stderr(small, tmp_path):
     assert "Next: `tfbench show" in done.stdout and "tfbench leaderboard import" in done.stdout
 
 
+def test_a_run_writes_nothing_into_the_users_home(small, tmp_path):
+    """onnxruntime's Linux wheel writes a telemetry device id and event database under ~/.cache on import
+    unless ORT_DISABLE_TELEMETRY is set: tfbench sets it (tfbench/metrics/ort.py), so a whole run with OCR
+    and faces leaves a fresh home empty."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_") and k != "ORT_DISABLE_TELEMETRY"}
+    env.update(HOME=str(home), PYTHONPATH=str(REPO), TFBENCH_CACHE=os.environ["TFBENCH_CACHE"])
+    cmd = [str(Path(sys.executable).with_name("tfbench")), "run", "--suite", str(small.source), "--data-root",
+           str(small.root), "-a", "jpeg:quality=30", "--out", str(tmp_path / "o"), "--no-progress"]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert sorted(str(p.relative_to(home)) for p in home.rglob("*")) == []
+    # the switch is what keeps it empty: onnxruntime imported without it writes there
+    subprocess.run([sys.executable, "-c", "import onnxruntime"], env=env, check=True)
+    assert (home / ".cache" / "Microsoft").is_dir()
+
+
 def test_building_a_suite_says_so(tmp_path, capsys):
     def build(folder):
         (folder / "manifest.json").write_text("{}")

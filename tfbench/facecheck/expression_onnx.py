@@ -31,6 +31,7 @@ import numpy as np
 
 from tfbench.errors import TfbenchError
 from tfbench.facecheck.expression import Box, ExpressionBackend, file_sha256, softmax, square_crop
+from tfbench.metrics.ort import load_onnxruntime
 
 CONFIG = "expression.json"
 HSEMOTION_8 = ("Anger", "Contempt", "Disgust", "Fear", "Happiness", "Neutral", "Sadness", "Surprise")
@@ -54,7 +55,7 @@ class OnnxFolderBackend(ExpressionBackend):
     """An ONNX expression classifier from ``folder`` (see the module docstring for ``expression.json``)."""
 
     def __init__(self, folder: Path, threads: int = 2) -> None:
-        import onnxruntime as ort
+        ort = load_onnxruntime()
 
         folder = Path(folder)
         config_path = folder / CONFIG

@@ -20,6 +20,7 @@ from tfbench.cache import cache_dir
 from tfbench.downloads import Pin, download, require_host
 from tfbench.errors import MissingWeightsError
 from tfbench.metrics.face import FaceEmbedder
+from tfbench.metrics.ort import load_onnxruntime
 
 PACK = "antelopev2"
 RECOGNITION_FILE = "glintr100.onnx"
@@ -85,7 +86,7 @@ class ArcFaceEmbedder(FaceEmbedder):
         if not path.is_file():
             raise MissingWeightsError(f"{path} not found (an insightface ArcFace recognition ONNX, e.g. "
                                       f"{PACK}/{RECOGNITION_FILE} from {PACK_URL})")
-        import onnxruntime as ort
+        ort = load_onnxruntime()
         from insightface.model_zoo.arcface_onnx import ArcFaceONNX
         from insightface.utils import face_align
 

@@ -19,6 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from tfbench.errors import TfbenchError
+from tfbench.metrics.ort import load_onnxruntime
 
 MODEL_FILE = "PP-OCRv6_rec_small.onnx"  # rapidocr 3.10's default recognizer (onnxruntime, PP-OCRv6, ch, small)
 INPUT_SHAPE = (3, 48, 320)  # rapidocr config.yaml: Rec.rec_img_shape
@@ -38,7 +39,7 @@ def rapidocr_model_path(filename: str = MODEL_FILE) -> Path:
 def ort_session(path: Path, threads: int):
     """An onnxruntime session with rapidocr's options (log level 4, no CPU memory arena, every graph
     optimisation, ``threads`` intra-op and one inter-op thread) and an idle intra-op pool that sleeps."""
-    import onnxruntime as ort
+    ort = load_onnxruntime()
 
     options = ort.SessionOptions()
     options.log_severity_level = 4
