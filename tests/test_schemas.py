@@ -251,3 +251,29 @@ def test_the_readers_validate_through_the_models(tmp_path):
         read_golden(path)
     assert str(e.value) == f"{path}: results[0].metrics.text.n.small: expected a number >= 0, got -1"
     assert read_golden(write("golden-ok.json", GOLDEN))["results"][0]["_path"] == f"{tmp_path / 'golden-ok.json'}#0"
+
+
+@pytest.mark.parametrize("mutate,line", [
+    # the video reader's own checks (before it read through the model) let these two through
+    (lambda clip: clip.update(annotations={}), "clips[0].annotations: expected a list of {frame, words, faces}"),
+    (lambda clip: clip.update(sha256="z" * 64), "clips[0].sha256: expected 64 hex characters, got '" + "z" * 64 + "'"),
+    (lambda clip: clip["annotations"][0]["words"][0].update(track=1.5),
+     "clips[0].annotations[0].words[0].track: expected a string or integer, got 1.5"),
+    (lambda clip: clip["annotations"][0].update(frame=7),
+     "clips[0].annotations[0].frame: frame 7 does not exist: clip 'c' has 5 frames (0..4); fix the index (0-based) "
+     "or the clip's `frames`"),
+], ids=["annotations-object", "sha256-not-hex", "track-float", "frame-past-the-end"])
+def test_the_video_reader_refuses_with_the_schemas_line(mutate, line, tmp_path, capsys):
+    """A video manifest is read through VideoManifest: `tfbench run` refuses exactly what `tfbench schemas
+    validate` refuses, with the same line."""
+    from tfbench.video.manifest import load_video_suite_file
+
+    data = copy.deepcopy(VIDEO)
+    mutate(data["clips"][0])
+    path = tmp_path / "video.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ManifestError) as e:
+        load_video_suite_file(path)
+    assert str(e.value) == f"{path}: {line}"
+    assert main(["schemas", "validate", "video-suite", str(path)]) == 1
+    assert capsys.readouterr().out.strip() == str(e.value)

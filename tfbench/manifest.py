@@ -32,18 +32,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
-
-from pydantic import TypeAdapter, ValidationError
 
 from tfbench.buckets import FACE_EDGES, NATIVE_EDGES_FROM, TEXT_EDGES, face_ratio, text_ratio
 from tfbench.errors import ManifestError
 from tfbench.images import sha256_of
 from tfbench.jsonfile import read_json
 from tfbench.schemas.base import validate
-from tfbench.schemas.suite import SCHEMA, Curation, Edges, FaceEntry, ImageEntry, SuiteManifest, WordEntry, entry_in_image
+from tfbench.schemas.suite import SCHEMA, FaceEntry, ImageEntry, SuiteManifest, WordEntry
 
 
 @dataclass(frozen=True)
@@ -133,17 +131,9 @@ class Suite:
                 "license": self.license, "description": self.description}
 
 
-class ManifestContext:
-    """Builds error messages that name the file, the record and the field (the video manifest's reader)."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, where: str, what: str) -> ManifestError:
-        return ManifestError(f"{self.source}: {where}: {what}")
-
-
-def _word(entry: WordEntry, width: int) -> Word:
+def word_from_entry(entry: WordEntry, width: int) -> Word:
+    """A validated manifest word (:class:`tfbench.schemas.suite.WordEntry`) as the scorers' :class:`Word` (its
+    ratio computed from the box when the manifest gives none)."""
     box = entry.bounds()
     assert box is not None  # entry_in_image refused a word without geometry
     ratio = entry.ratio if entry.ratio is not None else text_ratio(box[2] - box[0], box[3] - box[1], len(entry.text), width)
@@ -152,7 +142,9 @@ def _word(entry: WordEntry, width: int) -> Word:
                 unreadable=entry.unreadable, reading=entry.reading)
 
 
-def _face(entry: FaceEntry, width: int) -> Face | ExcludedFace:
+def face_from_entry(entry: FaceEntry, width: int) -> Face | ExcludedFace:
+    """A validated manifest face (:class:`tfbench.schemas.suite.FaceEntry`): a scorable :class:`Face`, or an
+    :class:`ExcludedFace` when it is marked ``excluded``."""
     box = entry.bounds()
     assert box is not None  # FaceEntry has a box or landmarks
     ratio = entry.ratio if entry.ratio is not None else face_ratio(box[2] - box[0], box[3] - box[1], width)
@@ -162,77 +154,16 @@ def _face(entry: FaceEntry, width: int) -> Face | ExcludedFace:
                 ratio=float(ratio), identity=entry.identity, groups=dict(entry.groups or {}))
 
 
-def _entry(ctx: ManifestContext, where: str, model: type[WordEntry] | type[FaceEntry], raw: Any, width: int,
-           height: int) -> WordEntry | FaceEntry:
-    entry = validate(model, raw, ctx.source, ManifestError, at=where)
-    wrong = entry_in_image(entry, width, height)
-    if wrong is not None:
-        raise ctx.fail(f"{where}.{wrong[0]}" if wrong[0] else where, wrong[1])
-    return entry
-
-
-def parse_word(ctx: ManifestContext, where: str, raw: Any, width: int, height: int) -> Word:
-    """One word of a manifest (``text`` + ``box`` or ``polygon``, optional ``ratio`` and curation mark), validated
-    by :class:`tfbench.schemas.suite.WordEntry`."""
-    return _word(_entry(ctx, where, WordEntry, raw, width, height), width)  # type: ignore[arg-type]
-
-
-def parse_face(ctx: ManifestContext, where: str, raw: Any, width: int, height: int) -> Face | ExcludedFace:
-    """One face of a manifest (:class:`tfbench.schemas.suite.FaceEntry`): a scorable :class:`Face`, or an
-    :class:`ExcludedFace` when it is marked ``excluded``."""
-    return _face(_entry(ctx, where, FaceEntry, raw, width, height), width)  # type: ignore[arg-type]
-
-
 def split_faces(faces: list[Face | ExcludedFace]) -> tuple[tuple[Face, ...], tuple[ExcludedFace, ...]]:
     """(scorable faces, excluded faces), each in manifest order."""
     return (tuple(f for f in faces if isinstance(f, Face)), tuple(f for f in faces if isinstance(f, ExcludedFace)))
 
 
 def _image(entry: ImageEntry) -> ImageRecord:
-    faces, excluded = split_faces([_face(f, entry.width) for f in entry.faces or ()])
+    faces, excluded = split_faces([face_from_entry(f, entry.width) for f in entry.faces or ()])
     return ImageRecord(id=entry.key, file=entry.file, width=entry.width, height=entry.height,
-                       words=tuple(_word(w, entry.width) for w in entry.words or ()), faces=faces,
+                       words=tuple(word_from_entry(w, entry.width) for w in entry.words or ()), faces=faces,
                        sha256=entry.sha256, subset=entry.subset, excluded_faces=excluded)
-
-
-_EDGES_BY_RESOLUTION = TypeAdapter(dict[str, Edges])
-
-
-def parse_edges(ctx: ManifestContext, raw: Any, default: dict[str, tuple[float, ...]], kind: str) -> dict[str, tuple[float, ...]]:
-    """Bucket edges per resolution (``buckets.<kind>``), or ``default`` when absent."""
-    if raw is None:
-        return dict(default)
-    try:
-        edges = _EDGES_BY_RESOLUTION.validate_python(raw)
-    except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        where = ".".join(["buckets", kind, *(str(p) for p in err["loc"][:1])])
-        what = err["msg"] if err["type"] != "dict_type" else "expected {resolution: [e0, e1, e2, e3]}"
-        raise ctx.fail(where, what) from None
-    return {str(res): tuple(vals) for res, vals in edges.items()}
-
-
-def parse_records(ctx: ManifestContext, data: Any, schema: str, key: str, parse: Callable[[ManifestContext, int, Any], Any],
-                  schema_default: str | None = None) -> list[Any]:
-    """Check a video manifest's header (object, schema, name, version) and parse ``data[key]`` with unique ids
-    (the video manifest's reader; suite manifests go through :class:`tfbench.schemas.suite.SuiteManifest`)."""
-    if not isinstance(data, dict):
-        raise ctx.fail("top level", "expected a JSON object")
-    if data.get("schema", schema_default) != schema:
-        raise ctx.fail("schema", f"unsupported {data.get('schema')!r}; this tfbench reads {schema!r}")
-    for field_name in ("name", "version"):
-        if not isinstance(data.get(field_name), (str, int)) or str(data.get(field_name)) == "":
-            raise ctx.fail(field_name, "missing")
-    raw = data.get(key)
-    if not isinstance(raw, list):
-        raise ctx.fail(key, f"expected a list of {key}")
-    records = [parse(ctx, i, r) for i, r in enumerate(raw)]
-    seen: set[str] = set()
-    for i, rec in enumerate(records):
-        if rec.id in seen:
-            raise ctx.fail(f"{key}[{i}].id", f"duplicate id {rec.id!r}")
-        seen.add(rec.id)
-    return records
 
 
 def parse_suite(data: Any, root: Path, source: str = "<manifest>") -> Suite:
@@ -249,15 +180,6 @@ def parse_suite(data: Any, root: Path, source: str = "<manifest>") -> Suite:
         license=manifest.license, citation=manifest.citation, description=manifest.description,
         curation=data.get("curation"),
     )
-
-
-def parse_curation(ctx: ManifestContext, raw: Any) -> dict[str, Any] | None:
-    """A manifest's ``curation`` section (:class:`tfbench.schemas.suite.Curation`): which OCR backend (name,
-    version) marked its words."""
-    if raw is None:
-        return None
-    validate(Curation, raw, ctx.source, ManifestError, at="curation")
-    return raw
 
 
 def load_suite_file(path: Path, data_root: Path | None = None) -> Suite:

@@ -11,8 +11,8 @@ from typing import Annotated, Any, ClassVar, Optional
 from pydantic import BeforeValidator, Field, Strict, WithJsonSchema, model_validator
 
 from tfbench.schemas.base import Name, PositiveFloat, SchemaModel, Sha256, fail, schema_tag, tag_type
-from tfbench.schemas.suite import (BucketEdges, FaceEntry, Label, OptionalId, RelativePath, Resolution, WordEntry,
-                                   check_in_image, unique_ids)
+from tfbench.schemas.suite import (BucketEdges, Curation, FaceEntry, Label, OptionalId, RelativePath, Resolution,
+                                   WordEntry, check_in_image, unique_ids)
 
 SCHEMA = schema_tag("video-suite", 1)
 DEFAULT_RESOLUTIONS = ("256", "480")
@@ -100,7 +100,7 @@ class VideoManifest(SchemaModel):
     description: str = ""
     resolutions: list[Resolution] = Field(default_factory=lambda: list(DEFAULT_RESOLUTIONS))
     buckets: Optional[BucketEdges] = None
-    curation: Optional[dict[str, Any]] = None
+    curation: Optional[Curation] = None
     clips: list[ClipEntry]
 
     @model_validator(mode="after")

@@ -21,7 +21,6 @@ temporal stability). ``sha256`` of a clip is verified before a run, as for image
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,8 +28,9 @@ from typing import Any
 from tfbench.errors import ManifestError
 from tfbench.images import sha256_of
 from tfbench.jsonfile import read_json
-from tfbench.manifest import (ExcludedFace, ImageRecord, ManifestContext, edges_at, parse_curation, parse_edges, parse_face,
-                              parse_records, parse_word)
+from tfbench.manifest import ExcludedFace, ImageRecord, edges_at, face_from_entry, word_from_entry
+from tfbench.schemas.base import validate
+from tfbench.schemas.video import ClipEntry, FrameEntry, VideoManifest
 
 SCHEMA = "tfbench.video-suite/1"
 
@@ -98,81 +98,40 @@ class VideoSuite:
                 "resolutions": self.resolutions, "license": self.license, "description": self.description}
 
 
-def _track(ctx: ManifestContext, where: str, raw: Any) -> str | None:
-    t = raw.get("track") if isinstance(raw, dict) else None
-    if t is not None and not isinstance(t, (str, int)):
-        raise ctx.fail(f"{where}.track", f"expected a string or integer, got {t!r}")
-    return None if t is None else str(t)
+def _frame(clip: ClipEntry, ann: FrameEntry) -> FrameAnnotation:
+    """One annotated frame as an :class:`ImageRecord` ``"<clip>@<frame>"`` with the tracks of its words and of
+    its scorable faces (excluded faces have no track: they are not scored)."""
+    words, faces = ann.words or [], ann.faces or []
+    parsed = [face_from_entry(f, clip.width) for f in faces]
+    usable = [k for k, f in enumerate(parsed) if not isinstance(f, ExcludedFace)]  # record.faces order
+    record = ImageRecord(id=f"{clip.key}@{ann.frame}", file=clip.file, width=clip.width, height=clip.height,
+                         words=tuple(word_from_entry(w, clip.width) for w in words),
+                         faces=tuple(parsed[k] for k in usable),  # type: ignore[misc]
+                         excluded_faces=tuple(f for f in parsed if isinstance(f, ExcludedFace)), subset=clip.subset)
+    return FrameAnnotation(ann.frame, record, tuple(w.track for w in words), tuple(faces[k].track for k in usable))
 
 
-def _positive_int(ctx: ManifestContext, where: str, v: Any) -> int:
-    if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-        raise ctx.fail(where, f"expected a positive integer, got {v!r}")
-    return v
-
-
-def _clip(ctx: ManifestContext, i: int, raw: Any) -> VideoClip:
-    where = f"clips[{i}]"
-    if not isinstance(raw, dict):
-        raise ctx.fail(where, "expected an object")
-    file = raw.get("file")
-    if not isinstance(file, str) or not file:
-        raise ctx.fail(f"{where}.file", "missing video path")
-    if Path(file).is_absolute() or ".." in Path(file).parts:
-        raise ctx.fail(f"{where}.file", f"{file!r} must be relative to the data root, without '..'")
-    w = _positive_int(ctx, f"{where}.width", raw.get("width"))
-    h = _positive_int(ctx, f"{where}.height", raw.get("height"))
-    n = _positive_int(ctx, f"{where}.frames", raw.get("frames"))
-    clip_id = str(raw.get("id") or file)
-    fps = raw.get("fps")
-    if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float)) or not math.isfinite(fps) or fps <= 0):
-        raise ctx.fail(f"{where}.fps", f"expected a positive number, got {fps!r}")
-    anns_raw = raw.get("annotations") or []
-    if not isinstance(anns_raw, list):
-        raise ctx.fail(f"{where}.annotations", "expected a list of {frame, words, faces}")
-    anns: dict[int, FrameAnnotation] = {}
-    for j, a in enumerate(anns_raw):
-        aw = f"{where}.annotations[{j}]"
-        if not isinstance(a, dict):
-            raise ctx.fail(aw, "expected an object with `frame`, `words`, `faces`")
-        frame = a.get("frame")
-        if isinstance(frame, bool) or not isinstance(frame, int) or frame < 0:
-            raise ctx.fail(f"{aw}.frame", f"expected a 0-based frame index, got {frame!r}")
-        if frame >= n:
-            raise ctx.fail(f"{aw}.frame", f"frame {frame} does not exist: clip {clip_id!r} has {n} frames "
-                                          f"(0..{n - 1}); fix the index (0-based) or the clip's `frames`")
-        if frame in anns:
-            raise ctx.fail(f"{aw}.frame", f"frame {frame} is annotated twice; merge the two entries")
-        words_raw, faces_raw = a.get("words") or [], a.get("faces") or []
-        words = tuple(parse_word(ctx, f"{aw}.words[{k}]", x, w, h) for k, x in enumerate(words_raw))
-        parsed = [parse_face(ctx, f"{aw}.faces[{k}]", x, w, h) for k, x in enumerate(faces_raw)]
-        usable = [k for k, f in enumerate(parsed) if not isinstance(f, ExcludedFace)]  # record.faces order
-        record = ImageRecord(id=f"{clip_id}@{frame}", file=file, width=w, height=h, words=words,
-                             faces=tuple(parsed[k] for k in usable),  # type: ignore[misc]
-                             excluded_faces=tuple(f for f in parsed if isinstance(f, ExcludedFace)),
-                             subset=str(raw.get("subset") or ""))
-        anns[frame] = FrameAnnotation(frame, record,
-                                      tuple(_track(ctx, f"{aw}.words[{k}]", x) for k, x in enumerate(words_raw)),
-                                      tuple(_track(ctx, f"{aw}.faces[{k}]", faces_raw[k]) for k in usable))
-    sha = raw.get("sha256")
-    if sha is not None and (not isinstance(sha, str) or len(sha) != 64):
-        raise ctx.fail(f"{where}.sha256", f"expected 64 hex characters, got {sha!r}")
-    return VideoClip(id=clip_id, file=file, width=w, height=h, frames=n,
-                     annotations=tuple(anns[k] for k in sorted(anns)), fps=float(fps) if fps else None,
-                     subset=str(raw.get("subset") or ""), sha256=sha)
+def _clip(entry: ClipEntry) -> VideoClip:
+    frames = sorted(entry.annotations or [], key=lambda a: a.frame)
+    return VideoClip(id=entry.key, file=entry.file, width=entry.width, height=entry.height, frames=entry.frames,
+                     annotations=tuple(_frame(entry, a) for a in frames), fps=float(entry.fps) if entry.fps else None,
+                     subset=entry.subset, sha256=entry.sha256)
 
 
 def parse_video_suite(data: Any, root: Path, source: str = "<manifest>") -> VideoSuite:
-    ctx = ManifestContext(source)
-    clips = parse_records(ctx, data, SCHEMA, "clips", _clip)
-    buckets = data.get("buckets") or {}
+    """A video suite from a manifest's JSON, validated by :class:`tfbench.schemas.video.VideoManifest` (one error
+    line naming ``source``, the JSON path and what was expected: the same line as `tfbench schemas validate`)."""
+    manifest = validate(VideoManifest, data, source, ManifestError)
+    buckets = manifest.buckets
     return VideoSuite(
-        name=str(data["name"]), version=str(data["version"]), clips=clips, root=root,
-        resolutions=[str(r) for r in data.get("resolutions", ["256", "480"])],
-        text_edges=parse_edges(ctx, buckets.get("text"), VIDEO_TEXT_EDGES, "text"),
-        face_edges=parse_edges(ctx, buckets.get("face"), VIDEO_FACE_EDGES, "face"),
-        license=str(data.get("license", "")), citation=str(data.get("citation", "")),
-        description=str(data.get("description", "")), curation=parse_curation(ctx, data.get("curation")),
+        name=manifest.name, version=manifest.version, clips=[_clip(c) for c in manifest.clips], root=root,
+        resolutions=list(manifest.resolutions),
+        text_edges={k: tuple(v) for k, v in buckets.text.items()} if buckets and buckets.text is not None
+        else dict(VIDEO_TEXT_EDGES),
+        face_edges={k: tuple(v) for k, v in buckets.face.items()} if buckets and buckets.face is not None
+        else dict(VIDEO_FACE_EDGES),
+        license=manifest.license, citation=manifest.citation, description=manifest.description,
+        curation=data.get("curation"),
     )
 
 
