@@ -90,6 +90,31 @@ def test_bad_results_files_are_rejected(run_root: Path) -> None:
         bun.parse_bundle(b"PK but not really a zip")
 
 
+@pytest.mark.parametrize("mutate", [
+    lambda d: d["suite"].update(resolution="../../x"),
+    lambda d: d["adapter"].update(spec="x" * 201),
+    lambda d: d["adapter"].update(spec="jpeg\nq=30"),
+    lambda d: d["suite"].update(manifest_sha256="ABC" * 21 + "D"),
+    lambda d: d.update(buckets={"text": [0.04, 0.03, 0.02, 1], "face": [0.1, 0.2, 0.3, 1]}),
+    lambda d: d["adapter"].update(bits_per_pixel=-1),
+    lambda d: d["metrics"]["text"].update(n={"small": -1, "medium": 0, "large": 0}),
+], ids=["resolution", "long-spec", "unprintable-spec", "upper-sha", "edges", "bpp", "count"])
+def test_the_leaderboard_refuses_results_with_the_schemas_line(run_root: Path, mutate, tmp_path: Path, capsys) -> None:
+    """The leaderboard's gate is the published results model (plus metric ranges): it refuses exactly what
+    `tfbench schemas validate results` refuses, with the same line."""
+    from tfbench.cli import main
+    from tfbench.leaderboard.schema import validate_results
+
+    data = json.loads((run_folder(run_root, "identity", "256") / "results.json").read_text())
+    mutate(data)
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(TfbenchError) as e:
+        validate_results(data, str(path))
+    assert main(["schemas", "validate", "results", str(path)]) == 1
+    assert capsys.readouterr().out.strip() == str(e.value)
+
+
 def test_the_shipped_paper_csv_and_reference_format_errors() -> None:
     rows = read_reference_csv(paper_csv(), "paper.csv", "the paper")
     assert len(rows) == 76
