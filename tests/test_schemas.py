@@ -277,3 +277,13 @@ def test_the_video_reader_refuses_with_the_schemas_line(mutate, line, tmp_path, 
     assert str(e.value) == f"{path}: {line}"
     assert main(["schemas", "validate", "video-suite", str(path)]) == 1
     assert capsys.readouterr().out.strip() == str(e.value)
+
+
+@pytest.mark.parametrize("name", ["suite", "video-suite"])
+def test_a_resolution_name_that_cannot_be_run_is_refused(name):
+    """Resolutions are a number of pixels or 'native', in manifests as in results (one pattern)."""
+    data = copy.deepcopy(EXAMPLES[name])
+    validate(kind(name).model, {**data, "resolutions": ["256", 480, "native"]}, "x.json")
+    with pytest.raises(TfbenchError) as e:
+        validate(kind(name).model, {**data, "resolutions": ["256", "abc"]}, "x.json")
+    assert str(e.value) == "x.json: resolutions[1]: expected a resolution name such as \"256\" or \"native\", got 'abc'"

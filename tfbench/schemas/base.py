@@ -117,6 +117,7 @@ def _name(value: Any) -> str:
 
 
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
+RESOLUTION = re.compile(r"^(\d{1,5}|native)$")  # a resolution name: the long side in pixels, or native
 
 
 def _sha256(value: Any) -> str:

@@ -14,12 +14,11 @@ from typing import Annotated, Any, ClassVar, Optional
 
 from pydantic import BeforeValidator, Field, Strict, WithJsonSchema, model_validator
 
-from tfbench.schemas.base import FiniteFloat, InstanceModel, Name, NonNegativeInt, SchemaModel, fail, finite, schema_tag, tag_type
+from tfbench.schemas.base import RESOLUTION, FiniteFloat, InstanceModel, Name, NonNegativeInt, SchemaModel, fail, finite, schema_tag, tag_type
 
 SCHEMA = schema_tag("results", 1)
 GOLDEN_SCHEMA = schema_tag("golden", 1)
 _TAG = re.compile(r"^tfbench\.results/(\d+)$")
-_RESOLUTION = re.compile(r"^(\d{1,5}|native)$")
 _LOWER_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_NAME = 200  # characters of an identifying string (spec, suite name, ...)
 
@@ -45,7 +44,7 @@ def _identifier(value: Any) -> str:
 
 def _resolution(value: Any) -> str:
     text = _identifier(value)
-    if not _RESOLUTION.match(text):
+    if not RESOLUTION.match(text):
         raise fail("resolution", f"expected a number of pixels or 'native', got {text!r}")
     return text
 
@@ -61,7 +60,7 @@ Edges = Annotated[list[float], BeforeValidator(_edges),
 Identifier = Annotated[str, BeforeValidator(_identifier),
                        WithJsonSchema({"type": ["string", "integer"], "minLength": 1, "maxLength": MAX_NAME})]
 ResultResolution = Annotated[str, BeforeValidator(_resolution),
-                             WithJsonSchema({"type": ["string", "integer"], "pattern": _RESOLUTION.pattern})]
+                             WithJsonSchema({"type": ["string", "integer"], "pattern": RESOLUTION.pattern})]
 ManifestSha = Annotated[str, BeforeValidator(_manifest_sha), WithJsonSchema({"type": "string", "pattern": _LOWER_SHA256.pattern})]
 Amount = Optional[Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]]
 

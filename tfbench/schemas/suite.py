@@ -12,7 +12,7 @@ from typing import Annotated, Any, ClassVar, Optional
 
 from pydantic import AliasChoices, BeforeValidator, Field, Strict, WithJsonSchema, model_validator
 
-from tfbench.schemas.base import (Box, InstanceModel, Landmarks, Name, Polygon, PositiveFloat, SchemaModel, Sha256, fail,
+from tfbench.schemas.base import (RESOLUTION, Box, InstanceModel, Landmarks, Name, Polygon, PositiveFloat, SchemaModel, Sha256, fail,
                                   finite, schema_tag, tag_type)
 
 SCHEMA = schema_tag("suite", 1)
@@ -60,7 +60,7 @@ def _edges(value: Any) -> list[float]:
 
 
 def _resolution(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or not RESOLUTION.match(str(value)):
         raise fail("resolution", f"expected a resolution name such as \"256\" or \"native\", got {value!r:.40}")
     return str(value)
 
@@ -73,7 +73,8 @@ RelativePath = Annotated[str, BeforeValidator(relative_path),
 Edges = Annotated[list[float], BeforeValidator(_edges),
                   WithJsonSchema({"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4,
                                   "description": "bucket edges e0 <= e1 <= e2 <= e3: buckets [e0,e1) [e1,e2) [e2,e3)"})]
-Resolution = Annotated[str, BeforeValidator(_resolution), WithJsonSchema({"type": ["string", "integer"]})]
+Resolution = Annotated[str, BeforeValidator(_resolution),
+                      WithJsonSchema({"type": ["string", "integer"], "pattern": RESOLUTION.pattern})]
 Side = Annotated[int, Strict(), Field(gt=0, le=MAX_SIDE)]
 
 
