@@ -96,6 +96,11 @@ def edges_at(table: dict[str, tuple[float, ...]], kind: str, resolution: str, su
     return table[key]
 
 
+def edge_table(declared: dict[str, list[float]] | None, default: dict[str, tuple[float, ...]]) -> dict[str, tuple[float, ...]]:
+    """A manifest's ``buckets.text`` or ``buckets.face`` (validated) as {resolution: edges}, or ``default``."""
+    return {k: tuple(v) for k, v in declared.items()} if declared is not None else dict(default)
+
+
 @dataclass
 class Suite:
     name: str
@@ -175,8 +180,8 @@ def parse_suite(data: Any, root: Path, source: str = "<manifest>") -> Suite:
         name=manifest.name, version=manifest.version, modality=manifest.modality,
         images=[_image(entry) for entry in manifest.images], root=root,
         resolutions=list(manifest.resolutions),
-        text_edges={k: tuple(v) for k, v in buckets.text.items()} if buckets and buckets.text is not None else dict(TEXT_EDGES),
-        face_edges={k: tuple(v) for k, v in buckets.face.items()} if buckets and buckets.face is not None else dict(FACE_EDGES),
+        text_edges=edge_table(buckets and buckets.text, TEXT_EDGES),
+        face_edges=edge_table(buckets and buckets.face, FACE_EDGES),
         license=manifest.license, citation=manifest.citation, description=manifest.description,
         curation=data.get("curation"),
     )

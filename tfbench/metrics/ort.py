@@ -1,10 +1,11 @@
 """onnxruntime, imported with its telemetry off.
 
-onnxruntime >= 1.2x for Linux ships Microsoft's 1DS telemetry client: importing it writes a device id and
-an event database under ``~/.cache/Microsoft/DeveloperTools/.onnxruntime`` (``$XDG_CACHE_HOME``) and
-queues events for ``mobile.events.data.microsoft.com``. A benchmark that runs offline and in CI must not
-write into the user's home or phone home, so every tfbench module imports onnxruntime through
-:func:`load_onnxruntime`, which sets ``ORT_DISABLE_TELEMETRY=1`` first (read once, at onnxruntime's import).
+onnxruntime's Linux wheel (1.32, the version installed here) carries Microsoft's 1DS telemetry client (its
+binary holds the OneCollector address ``mobile.events.data.microsoft.com``): importing it writes a device id
+and an event database under ``~/.cache/Microsoft/DeveloperTools/.onnxruntime`` (``$XDG_CACHE_HOME``). A
+benchmark that runs offline and in CI must not write into the user's home or phone home, so every tfbench
+module imports onnxruntime through :func:`load_onnxruntime`, which sets ``ORT_DISABLE_TELEMETRY=1`` first
+(read once, at onnxruntime's import).
 A value the user set is kept: ``ORT_DISABLE_TELEMETRY=0 tfbench run`` turns the telemetry back on.
 """
 from __future__ import annotations

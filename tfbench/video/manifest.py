@@ -28,11 +28,9 @@ from typing import Any
 from tfbench.errors import ManifestError
 from tfbench.images import sha256_of
 from tfbench.jsonfile import read_json
-from tfbench.manifest import ExcludedFace, ImageRecord, edges_at, face_from_entry, word_from_entry
+from tfbench.manifest import ExcludedFace, ImageRecord, edge_table, edges_at, face_from_entry, word_from_entry
 from tfbench.schemas.base import validate
-from tfbench.schemas.video import ClipEntry, FrameEntry, VideoManifest
-
-SCHEMA = "tfbench.video-suite/1"
+from tfbench.schemas.video import SCHEMA, ClipEntry, FrameEntry, VideoManifest
 
 VIDEO_TEXT_EDGES: dict[str, tuple[float, ...]] = {"256": (0.01, 0.02, 0.03, 1.0), "480": (0.005, 0.01, 0.02, 1.0)}
 VIDEO_FACE_EDGES: dict[str, tuple[float, ...]] = {"256": (0.05, 0.1, 0.2, 1.0), "480": (0.02, 0.05, 0.1, 1.0)}
@@ -126,10 +124,8 @@ def parse_video_suite(data: Any, root: Path, source: str = "<manifest>") -> Vide
     return VideoSuite(
         name=manifest.name, version=manifest.version, clips=[_clip(c) for c in manifest.clips], root=root,
         resolutions=list(manifest.resolutions),
-        text_edges={k: tuple(v) for k, v in buckets.text.items()} if buckets and buckets.text is not None
-        else dict(VIDEO_TEXT_EDGES),
-        face_edges={k: tuple(v) for k, v in buckets.face.items()} if buckets and buckets.face is not None
-        else dict(VIDEO_FACE_EDGES),
+        text_edges=edge_table(buckets and buckets.text, VIDEO_TEXT_EDGES),
+        face_edges=edge_table(buckets and buckets.face, VIDEO_FACE_EDGES),
         license=manifest.license, citation=manifest.citation, description=manifest.description,
         curation=data.get("curation"),
     )
