@@ -7,6 +7,8 @@ benchmark that runs offline and in CI must not write into the user's home or pho
 module imports onnxruntime through :func:`load_onnxruntime`, which sets ``ORT_DISABLE_TELEMETRY=1`` first
 (read once, at onnxruntime's import).
 A value the user set is kept: ``ORT_DISABLE_TELEMETRY=0 tfbench run`` turns the telemetry back on.
+onnxruntime also stays quiet on its own under ``CI=true`` (and other CI services' variables), which is why
+the tests that guard this drop those variables.
 """
 from __future__ import annotations
 
