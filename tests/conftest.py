@@ -33,8 +33,8 @@ _throwaway_home()
 
 @pytest.fixture(scope="session", autouse=True)
 def _cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Keep the suite cache out of the user's home unless TFBENCH_CACHE is set already."""
-    if "TFBENCH_CACHE" not in os.environ:
+    """Keep the suite cache out of the user's home unless TFBENCH_CACHE names one already."""
+    if not os.environ.get("TFBENCH_CACHE"):  # unset or empty (empty means "the default" to tfbench)
         os.environ["TFBENCH_CACHE"] = str(tmp_path_factory.mktemp("tfbench-cache"))
     return Path(os.environ["TFBENCH_CACHE"])
 
