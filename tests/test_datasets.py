@@ -143,6 +143,21 @@ def _edit(path: Path, fn) -> None:
     (lambda r: _edit(r / "annotations/text_ic13.json", lambda d: d[0].update(width=481)),
      r"text_ic13.json: \[0\] \(ic13_0001.jpg\).width: size mismatch"),
     (lambda r: (r / "annotations/text_docvqa.json").unlink(), r"text_docvqa.json not found: the TokBench download"),
+    (lambda r: _edit(r / "annotations/text_ic13.json", lambda d: d[0].update(annotations={})),
+     r"text_ic13.json: \[0\] \(ic13_0001.jpg\).annotations: expected a list of \{rec, bbox, ratio\}"),
+    (lambda r: _edit(r / "annotations/text_ic13.json", lambda d: d.__setitem__(0, [])),
+     r"text_ic13.json: \[0\]: expected an object with file_name, height, width, annotations"),
+    (lambda r: _edit(r / "annotations/face_meta.json", lambda d: d[1].update(image_name="nobody.jpg")),
+     r"face_meta.json: \[1\] \(nobody.jpg\).image_name: image not found under .*looked for nobody.jpg and "
+     r"wflw/nobody.jpg"),
+    (lambda r: _edit(r / "annotations/face_meta.json", lambda d: d[1].update(img_height=d[1]["img_height"] + 1)),
+     r"face_meta.json: \[1\] \(t1_face0.jpg\).img_width: size mismatch"),
+    (lambda r: _edit(r / "annotations/face_meta.json", lambda d: d[1].update(img_width="wide")),
+     r"face_meta.json: \[1\] \(t1_face0.jpg\).img_width: expected a positive integer"),
+    (lambda r: _edit(r / "annotations/face_meta.json", lambda d: d[1].update(faces=None)),
+     r"face_meta.json: \[1\] \(t1_face0.jpg\).faces: expected a list of \{kps, box, ratio\}"),
+    (lambda r: _edit(r / "annotations/face_meta.json", lambda d: d[0].pop("image_name")),
+     r"face_meta.json: \[0\].image_name: missing image name"),
 ])
 def test_broken_tokbench_inputs_give_one_clear_error(tok, tmp_path, breakage, message):
     root = _copy(tok, tmp_path)

@@ -41,7 +41,7 @@ from tfbench.errors import ManifestError
 from tfbench.images import sha256_of
 from tfbench.jsonfile import read_json
 from tfbench.schemas.base import validate
-from tfbench.schemas.suite import SCHEMA, FaceEntry, ImageEntry, SuiteManifest, WordEntry
+from tfbench.schemas.suite import SCHEMA, FaceEntry, ImageEntry, SuiteManifest, WordEntry  # noqa: F401 (SCHEMA: re-exported)
 
 
 @dataclass(frozen=True)
@@ -96,21 +96,30 @@ def edges_at(table: dict[str, tuple[float, ...]], kind: str, resolution: str, su
     return table[key]
 
 
-def edge_table(declared: dict[str, list[float]] | None, default: dict[str, tuple[float, ...]]) -> dict[str, tuple[float, ...]]:
+def _edge_table(declared: dict[str, list[float]] | None, default: dict[str, tuple[float, ...]]) -> dict[str, tuple[float, ...]]:
     """A manifest's ``buckets.text`` or ``buckets.face`` (validated) as {resolution: edges}, or ``default``."""
     return {k: tuple(v) for k, v in declared.items()} if declared is not None else dict(default)
 
 
-@dataclass
-class Suite:
+def suite_fields(manifest: Any, data: dict, text_default: dict[str, tuple[float, ...]],
+                 face_default: dict[str, tuple[float, ...]]) -> dict[str, Any]:
+    """The fields an image or video suite takes from its validated manifest's header (everything but the items):
+    name, version, resolutions, bucket edges (``*_default`` where the manifest declares none), license, citation,
+    description and curation (as written)."""
+    buckets = manifest.buckets
+    return dict(name=manifest.name, version=manifest.version, resolutions=list(manifest.resolutions),
+                text_edges=_edge_table(buckets and buckets.text, text_default),
+                face_edges=_edge_table(buckets and buckets.face, face_default),
+                license=manifest.license, citation=manifest.citation, description=manifest.description,
+                curation=data.get("curation"))
+
+
+@dataclass(kw_only=True)
+class SuiteHeader:
+    """What every suite, of images or of video clips, carries besides its items."""
     name: str
     version: str
-    modality: str
-    images: list[ImageRecord]
-    root: Path
-    resolutions: list[str] = field(default_factory=lambda: ["256", "512", "1024", "native"])
-    text_edges: dict[str, tuple[float, ...]] = field(default_factory=lambda: dict(TEXT_EDGES))
-    face_edges: dict[str, tuple[float, ...]] = field(default_factory=lambda: dict(FACE_EDGES))
+    root: Path  # item files resolve against it
     license: str = ""
     citation: str = ""
     description: str = ""
@@ -118,8 +127,18 @@ class Suite:
     manifest_sha256: str | None = None  # of the manifest file it was loaded from (results carry it)
     curation: dict[str, Any] | None = None  # the manifest's `curation` section (None: not curated)
 
-    def path_of(self, record: ImageRecord) -> Path:
-        return self.root / record.file
+    def path_of(self, item: Any) -> Path:
+        """Where an item (an image record or a clip) of this suite is on disk."""
+        return self.root / item.file
+
+
+@dataclass(kw_only=True)
+class Suite(SuiteHeader):
+    modality: str
+    images: list[ImageRecord]
+    resolutions: list[str] = field(default_factory=lambda: ["256", "512", "1024", "native"])
+    text_edges: dict[str, tuple[float, ...]] = field(default_factory=lambda: dict(TEXT_EDGES))
+    face_edges: dict[str, tuple[float, ...]] = field(default_factory=lambda: dict(FACE_EDGES))
 
     def edges(self, kind: str, resolution: str) -> tuple[float, ...]:
         key = NATIVE_EDGES_FROM if resolution == "native" else resolution
@@ -175,16 +194,8 @@ def parse_suite(data: Any, root: Path, source: str = "<manifest>") -> Suite:
     """A suite from a manifest's JSON, validated by :class:`tfbench.schemas.suite.SuiteManifest` (one error line
     naming ``source``, the JSON path and what was expected)."""
     manifest = validate(SuiteManifest, data, source, ManifestError)
-    buckets = manifest.buckets
-    return Suite(
-        name=manifest.name, version=manifest.version, modality=manifest.modality,
-        images=[_image(entry) for entry in manifest.images], root=root,
-        resolutions=list(manifest.resolutions),
-        text_edges=edge_table(buckets and buckets.text, TEXT_EDGES),
-        face_edges=edge_table(buckets and buckets.face, FACE_EDGES),
-        license=manifest.license, citation=manifest.citation, description=manifest.description,
-        curation=data.get("curation"),
-    )
+    return Suite(modality=manifest.modality, images=[_image(entry) for entry in manifest.images], root=root,
+                 **suite_fields(manifest, data, TEXT_EDGES, FACE_EDGES))
 
 
 def load_suite_file(path: Path, data_root: Path | None = None) -> Suite:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import socket
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -106,38 +107,60 @@ def _word(raw: Any, where: Where, width: int, height: int, policy: _Policy) -> d
     return item
 
 
-def _text_images(root: Path, name: str, policy: _Policy, cache: ChecksumCache) -> list[dict]:
-    path = text_annotations(root, name)
+@dataclass(frozen=True)
+class _Layout:
+    """How one TokBench annotation file names an image's fields, and how its items are read."""
+    name: str
+    width: str
+    height: str
+    items: str
+    item_fields: str  # what one item holds, for the error line
+    kind: str  # "words" or "faces": the manifest field the items go to
+    item: Callable[[Any, Where, int, int, _Policy], dict | None]
+
+
+def _images(path: Path, root: Path, layout: _Layout, subset: str, locate: Callable[[Where, str], str],
+            policy: _Policy, cache: ChecksumCache) -> list[dict]:
+    """The manifest entries of one annotation file; ``locate`` gives an image's path relative to ``root``."""
     data = _list_of_records(read_annotation(path, f"the TokBench download is incomplete (rerun `tfbench data download "
                                             f"tokbench`) or {root} is not a TokBench folder"), path)
     out = []
     for i, raw in enumerate(data):
         where = Where(path, f"[{i}]")
         if not isinstance(raw, dict):
-            raise where.fail("", "expected an object with file_name, height, width, annotations")
-        file_name = raw.get("file_name")
-        if not isinstance(file_name, str) or not file_name:
-            raise where.fail("file_name", "missing image name")
-        where = Where(path, f"[{i}] ({file_name})")
-        width, height = positive_int(where, "width", raw.get("width")), positive_int(where, "height", raw.get("height"))
-        file = f"images/text_data/{name}/{file_name}"
-        real = image_size(where, "file_name", root / file)
+            raise where.fail("", f"expected an object with {layout.name}, {layout.height}, {layout.width}, "
+                                 f"{layout.items}")
+        name = raw.get(layout.name)
+        if not isinstance(name, str) or not name:
+            raise where.fail(layout.name, "missing image name")
+        where = Where(path, f"[{i}] ({name})")
+        width = positive_int(where, layout.width, raw.get(layout.width))
+        height = positive_int(where, layout.height, raw.get(layout.height))
+        file = locate(where, name)
+        real = image_size(where, layout.name, root / file)
         if real != (width, height):
-            policy.invalid(where, "width", "size mismatch", f"the annotation says {width}x{height}, {root / file} is "
-                                                            f"{real[0]}x{real[1]}")
+            policy.invalid(where, layout.width, "size mismatch", f"the annotation says {width}x{height}, "
+                                                                 f"{root / file} is {real[0]}x{real[1]}")
             continue
-        anns = raw.get("annotations")
-        if not isinstance(anns, list):
-            raise where.fail("annotations", "expected a list of {rec, bbox, ratio}")
-        words = [w for j, a in enumerate(anns)
-                 if (w := _word(a, Where(path, f"[{i}] ({file_name}).annotations[{j}]"), width, height, policy))]
-        if not words:
-            policy.report.drop("image without any valid text instance", where.at("annotations"))
+        raw_items = raw.get(layout.items)
+        if not isinstance(raw_items, list):
+            raise where.fail(layout.items, f"expected a list of {{{layout.item_fields}}}")
+        items = [x for j, a in enumerate(raw_items)
+                 if (x := layout.item(a, Where(path, f"[{i}] ({name}).{layout.items}[{j}]"), width, height, policy))]
+        if not items:
+            policy.report.drop(f"image without any valid {'text instance' if layout.kind == 'words' else 'face'}",
+                               where.at(layout.items))
             continue
-        out.append({"id": file, "file": file, "width": width, "height": height, "subset": name,
-                    "sha256": cache.sha256(root / file), "words": words})
-        policy.report.count(name, len(words), 0)
+        out.append({"id": file, "file": file, "width": width, "height": height, "subset": subset,
+                    "sha256": cache.sha256(root / file), layout.kind: items})
+        policy.report.count(subset, *((len(items), 0) if layout.kind == "words" else (0, len(items))))
     return out
+
+
+def _text_images(root: Path, name: str, policy: _Policy, cache: ChecksumCache) -> list[dict]:
+    layout = _Layout("file_name", "width", "height", "annotations", "rec, bbox, ratio", "words", _word)
+    return _images(text_annotations(root, name), root, layout, name,
+                   lambda where, file_name: f"images/text_data/{name}/{file_name}", policy, cache)
 
 
 def _face_file(root: Path, name: str) -> str | None:
@@ -170,41 +193,15 @@ def _face(raw: Any, where: Where, width: int, height: int, policy: _Policy) -> d
 
 
 def _face_images(root: Path, policy: _Policy, cache: ChecksumCache) -> list[dict]:
-    path = face_annotations(root)
-    data = _list_of_records(read_annotation(path, f"the TokBench download is incomplete (rerun `tfbench data download "
-                                            f"tokbench`) or {root} is not a TokBench folder"), path)
-    out = []
-    for i, raw in enumerate(data):
-        where = Where(path, f"[{i}]")
-        if not isinstance(raw, dict):
-            raise where.fail("", "expected an object with image_name, img_height, img_width, faces")
-        name = raw.get("image_name")
-        if not isinstance(name, str) or not name:
-            raise where.fail("image_name", "missing image name")
-        where = Where(path, f"[{i}] ({name})")
-        width = positive_int(where, "img_width", raw.get("img_width"))
-        height = positive_int(where, "img_height", raw.get("img_height"))
+    def locate(where: Where, name: str) -> str:
         file = _face_file(root, name)
         if file is None:
             raise where.fail("image_name", f"image not found under {root / 'images/face_data'} "
                                            f"(looked for {name} and wflw/{name})")
-        real = image_size(where, "image_name", root / file)
-        if real != (width, height):
-            policy.invalid(where, "img_width", "size mismatch", f"the annotation says {width}x{height}, "
-                                                                f"{root / file} is {real[0]}x{real[1]}")
-            continue
-        faces_raw = raw.get("faces")
-        if not isinstance(faces_raw, list):
-            raise where.fail("faces", "expected a list of {kps, box, ratio}")
-        faces = [f for j, x in enumerate(faces_raw)
-                 if (f := _face(x, Where(path, f"[{i}] ({name}).faces[{j}]"), width, height, policy))]
-        if not faces:
-            policy.report.drop("image without any valid face", where.at("faces"))
-            continue
-        out.append({"id": file, "file": file, "width": width, "height": height, "subset": FACE_SET,
-                    "sha256": cache.sha256(root / file), "faces": faces})
-        policy.report.count(FACE_SET, 0, len(faces))
-    return out
+        return file
+
+    layout = _Layout("image_name", "img_width", "img_height", "faces", "kps, box, ratio", "faces", _face)
+    return _images(face_annotations(root), root, layout, FACE_SET, locate, policy, cache)
 
 
 def import_tokbench(root: Path, out_dir: Path | None = None, sets: tuple[str, ...] | None = None,

@@ -28,7 +28,8 @@ from typing import Any
 from tfbench.errors import ManifestError
 from tfbench.images import sha256_of
 from tfbench.jsonfile import read_json
-from tfbench.manifest import ExcludedFace, ImageRecord, edge_table, edges_at, face_from_entry, word_from_entry
+from tfbench.manifest import (ExcludedFace, ImageRecord, SuiteHeader, edges_at, face_from_entry, suite_fields,
+                              word_from_entry)
 from tfbench.schemas.base import validate
 from tfbench.schemas.video import SCHEMA, ClipEntry, FrameEntry, VideoManifest
 
@@ -65,25 +66,13 @@ class VideoClip:
         return sum(len(a.record.faces) for a in self.annotations)
 
 
-@dataclass
-class VideoSuite:
-    name: str
-    version: str
+@dataclass(kw_only=True)
+class VideoSuite(SuiteHeader):
     clips: list[VideoClip]
-    root: Path
     modality: str = "video"
     resolutions: list[str] = field(default_factory=lambda: ["256", "480"])
     text_edges: dict[str, tuple[float, ...]] = field(default_factory=lambda: dict(VIDEO_TEXT_EDGES))
     face_edges: dict[str, tuple[float, ...]] = field(default_factory=lambda: dict(VIDEO_FACE_EDGES))
-    license: str = ""
-    citation: str = ""
-    description: str = ""
-    source: Path | None = None
-    manifest_sha256: str | None = None  # of the manifest file it was loaded from (results carry it)
-    curation: dict[str, Any] | None = None  # the manifest's `curation` section (None: not curated)
-
-    def path_of(self, clip: VideoClip) -> Path:
-        return self.root / clip.file
 
     def edges(self, kind: str, resolution: str) -> tuple[float, ...]:
         return edges_at(self.text_edges if kind == "text" else self.face_edges, kind, resolution,
@@ -120,15 +109,8 @@ def parse_video_suite(data: Any, root: Path, source: str = "<manifest>") -> Vide
     """A video suite from a manifest's JSON, validated by :class:`tfbench.schemas.video.VideoManifest` (one error
     line naming ``source``, the JSON path and what was expected: the same line as `tfbench schemas validate`)."""
     manifest = validate(VideoManifest, data, source, ManifestError)
-    buckets = manifest.buckets
-    return VideoSuite(
-        name=manifest.name, version=manifest.version, clips=[_clip(c) for c in manifest.clips], root=root,
-        resolutions=list(manifest.resolutions),
-        text_edges=edge_table(buckets and buckets.text, VIDEO_TEXT_EDGES),
-        face_edges=edge_table(buckets and buckets.face, VIDEO_FACE_EDGES),
-        license=manifest.license, citation=manifest.citation, description=manifest.description,
-        curation=data.get("curation"),
-    )
+    return VideoSuite(clips=[_clip(c) for c in manifest.clips], root=root,
+                      **suite_fields(manifest, data, VIDEO_TEXT_EDGES, VIDEO_FACE_EDGES))
 
 
 def load_video_suite_file(path: Path, data_root: Path | None = None) -> VideoSuite:
