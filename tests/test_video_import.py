@@ -84,6 +84,35 @@ def test_tokbench_missing_video_and_folder(tmp_path):
         import_tokbench_video(tmp_path / "elsewhere")
 
 
+def _rewrite(path, fn):
+    data = json.loads(path.read_text())
+    fn(data)
+    path.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize("file, breakage, message", [
+    ("videoface_meta", lambda d: d[0].update(video_height=100),
+     r"videoface_meta.json: \[0\].width/height: annotations are for 128x100 but .*clipB.mp4 is 128x96"),
+    ("text_ds", lambda d: d[0].update(width=64),
+     r"text_ds.json: \[0\].width/height: annotations are for 64x96 but .*clipB.mp4 is 128x96"),
+    ("videoface_meta", lambda d: d[0].update(video_width=0), r"videoface_meta.json: \[0\].video_width: expected a positive"),
+    ("videoface_meta", lambda d: d.__setitem__(0, "clipB.mp4"), r"videoface_meta.json: \[0\]: expected an object"),
+])
+def test_tokbench_video_entry_errors(tmp_path, file, breakage, message):
+    root = _tokbench(tmp_path)
+    _rewrite(root / "video_annotations" / f"{file}.json", breakage)
+    with pytest.raises(ManifestError, match=message):
+        import_tokbench_video(root)
+
+
+def test_tokbench_video_file_that_is_not_a_list(tmp_path):
+    root = _tokbench(tmp_path)
+    (root / "video_annotations" / "videoface_meta.json").write_text("{}")
+    with pytest.raises(ManifestError, match=r"videoface_meta.json: expected a list of \{video_name, video_height, "
+                                            r"video_width, frame_anns\}"):
+        import_tokbench_video(root)
+
+
 @pytest.fixture(scope="module")
 def face_clip(tmp_path_factory):
     """A 4-frame clip of the astronaut photo's face (shipped by scikit-image) drifting right, and its true box."""

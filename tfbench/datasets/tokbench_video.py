@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from tfbench.datasets.common import ImportReport, Where, box_of, box_or_polygon, finite_numbers, pairs, positive_int
 from tfbench.datasets.curation import Curator, face_section
@@ -80,17 +80,27 @@ def _frame_of(where: Where, file_name: Any, info: VideoInfo) -> int:
     return n - 1
 
 
-def _text(path: Path, subset: str, videos: _Videos, clips: dict, report: ImportReport) -> None:
-    data = read_annotation(path, f"TokBench video text annotations ({subset})")
+def _entries(path: Path, what: str, fields: str, size: tuple[str, str],
+             videos: _Videos) -> Iterator[tuple[int, Where, dict, Path, VideoInfo]]:
+    """Each entry of a video annotation file with its video, whose size must be the one ``size`` fields give:
+    (index, where, entry, video path, video info)."""
+    data = read_annotation(path, what)
     if not isinstance(data, list):
-        raise ManifestError(f"{path}: expected a list of {{file_name, video_name, height, width, annotations}}")
+        raise ManifestError(f"{path}: expected a list of {{{fields}}}")
     for i, entry in enumerate(data):
         where = Where(path, f"[{i}]")
         if not isinstance(entry, dict):
             raise where.fail("", "expected an object")
         vpath, info = videos.find(where, entry.get("video_name"))
-        _check_size(where, info, positive_int(where, "width", entry.get("width")),
-                     positive_int(where, "height", entry.get("height")))
+        _check_size(where, info, positive_int(where, size[0], entry.get(size[0])),
+                    positive_int(where, size[1], entry.get(size[1])))
+        yield i, where, entry, vpath, info
+
+
+def _text(path: Path, subset: str, videos: _Videos, clips: dict, report: ImportReport) -> None:
+    for i, where, entry, vpath, info in _entries(path, f"TokBench video text annotations ({subset})",
+                                                 "file_name, video_name, height, width, annotations",
+                                                 ("width", "height"), videos):
         frame = _frame_of(where, entry.get("file_name"), info)
         words = []
         for j, a in enumerate(entry.get("annotations") or []):
@@ -111,16 +121,9 @@ def _text(path: Path, subset: str, videos: _Videos, clips: dict, report: ImportR
 
 
 def _faces(path: Path, videos: _Videos, clips: dict) -> None:
-    data = read_annotation(path, "TokBench video face annotations")
-    if not isinstance(data, list):
-        raise ManifestError(f"{path}: expected a list of {{video_name, video_height, video_width, frame_anns}}")
-    for i, entry in enumerate(data):
-        where = Where(path, f"[{i}]")
-        if not isinstance(entry, dict):
-            raise where.fail("", "expected an object")
-        vpath, info = videos.find(where, entry.get("video_name"))
-        _check_size(where, info, positive_int(where, "video_width", entry.get("video_width")),
-                    positive_int(where, "video_height", entry.get("video_height")))
+    for i, where, entry, vpath, info in _entries(path, "TokBench video face annotations",
+                                                 "video_name, video_height, video_width, frame_anns",
+                                                 ("video_width", "video_height"), videos):
         anns = entry.get("frame_anns")
         if not isinstance(anns, list):
             raise where.fail("frame_anns", "expected a list (one list of faces per frame)")
