@@ -176,6 +176,22 @@ def test_skip_invalid_drops_and_counts(tok, tmp_path):
     assert json.loads(written["tokbench"].read_text())["import"]["dropped"] == report.dropped
 
 
+def test_an_image_left_without_valid_items_is_dropped_and_counted(tok, tmp_path):
+    root = _copy(tok, tmp_path)
+    _edit(root / "annotations/text_cord.json",
+          lambda d: [a.update(bbox=[500, 10, 600, 40]) for a in d[0]["annotations"]])
+    _edit(root / "annotations/face_meta.json",
+          lambda d: [f.update(kps=[[-50, -50]] * 5) for f in d[1]["faces"]])
+    n_words = len(json.loads((root / "annotations/text_cord.json").read_text())[0]["annotations"])
+    n_faces = len(json.loads((root / "annotations/face_meta.json").read_text())[1]["faces"])
+    written, report = import_tokbench(root, skip_invalid=True)
+    assert report.dropped == {"box outside the image": n_words, "image without any valid text instance": 1,
+                              "landmarks outside the image": n_faces, "image without any valid face": 1}
+    assert report.images == 10 and report.words == tok[1]["words"] - n_words
+    ids = {e["id"] for e in json.loads(written["tokbench"].read_text())["images"]}
+    assert "images/text_data/cord/cord_0001.jpg" not in ids and len(ids) == 10
+
+
 def test_checksums_are_verified_once_and_a_changed_image_is_caught(tok, tmp_path):
     root = _copy(tok, tmp_path)
     cache = ChecksumCache(tmp_path / "sums.json")

@@ -41,7 +41,8 @@ from tfbench.errors import ManifestError
 from tfbench.images import sha256_of
 from tfbench.jsonfile import read_json
 from tfbench.schemas.base import validate
-from tfbench.schemas.suite import SCHEMA, FaceEntry, ImageEntry, SuiteManifest, WordEntry  # noqa: F401 (SCHEMA: re-exported)
+from tfbench.schemas.suite import SCHEMA  # noqa: F401 (re-exported: the suite manifest's schema tag)
+from tfbench.schemas.suite import DEFAULT_RESOLUTIONS, FaceEntry, ImageEntry, SuiteManifest, WordEntry
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ class SuiteHeader:
 class Suite(SuiteHeader):
     modality: str
     images: list[ImageRecord]
-    resolutions: list[str] = field(default_factory=lambda: ["256", "512", "1024", "native"])
+    resolutions: list[str] = field(default_factory=lambda: list(DEFAULT_RESOLUTIONS))
     text_edges: dict[str, tuple[float, ...]] = field(default_factory=lambda: dict(TEXT_EDGES))
     face_edges: dict[str, tuple[float, ...]] = field(default_factory=lambda: dict(FACE_EDGES))
 

@@ -116,6 +116,7 @@ class _Layout:
     items: str
     item_fields: str  # what one item holds, for the error line
     kind: str  # "words" or "faces": the manifest field the items go to
+    empty: str  # why an image without any valid item is dropped (the import report's reason)
     item: Callable[[Any, Where, int, int, _Policy], dict | None]
 
 
@@ -148,8 +149,7 @@ def _images(path: Path, root: Path, layout: _Layout, subset: str, locate: Callab
         items = [x for j, a in enumerate(raw_items)
                  if (x := layout.item(a, Where(path, f"[{i}] ({name}).{layout.items}[{j}]"), width, height, policy))]
         if not items:
-            policy.report.drop(f"image without any valid {'text instance' if layout.kind == 'words' else 'face'}",
-                               where.at(layout.items))
+            policy.report.drop(layout.empty, where.at(layout.items))
             continue
         out.append({"id": file, "file": file, "width": width, "height": height, "subset": subset,
                     "sha256": cache.sha256(root / file), layout.kind: items})
@@ -158,7 +158,8 @@ def _images(path: Path, root: Path, layout: _Layout, subset: str, locate: Callab
 
 
 def _text_images(root: Path, name: str, policy: _Policy, cache: ChecksumCache) -> list[dict]:
-    layout = _Layout("file_name", "width", "height", "annotations", "rec, bbox, ratio", "words", _word)
+    layout = _Layout("file_name", "width", "height", "annotations", "rec, bbox, ratio", "words",
+                     "image without any valid text instance", _word)
     return _images(text_annotations(root, name), root, layout, name,
                    lambda where, file_name: f"images/text_data/{name}/{file_name}", policy, cache)
 
@@ -200,7 +201,8 @@ def _face_images(root: Path, policy: _Policy, cache: ChecksumCache) -> list[dict
                                            f"(looked for {name} and wflw/{name})")
         return file
 
-    layout = _Layout("image_name", "img_width", "img_height", "faces", "kps, box, ratio", "faces", _face)
+    layout = _Layout("image_name", "img_width", "img_height", "faces", "kps, box, ratio", "faces",
+                     "image without any valid face", _face)
     return _images(face_annotations(root), root, layout, FACE_SET, locate, policy, cache)
 
 

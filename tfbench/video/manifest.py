@@ -31,7 +31,7 @@ from tfbench.jsonfile import read_json
 from tfbench.manifest import (ExcludedFace, ImageRecord, SuiteHeader, edges_at, face_from_entry, suite_fields,
                               word_from_entry)
 from tfbench.schemas.base import validate
-from tfbench.schemas.video import SCHEMA, ClipEntry, FrameEntry, VideoManifest
+from tfbench.schemas.video import DEFAULT_RESOLUTIONS, SCHEMA, ClipEntry, FrameEntry, VideoManifest
 
 VIDEO_TEXT_EDGES: dict[str, tuple[float, ...]] = {"256": (0.01, 0.02, 0.03, 1.0), "480": (0.005, 0.01, 0.02, 1.0)}
 VIDEO_FACE_EDGES: dict[str, tuple[float, ...]] = {"256": (0.05, 0.1, 0.2, 1.0), "480": (0.02, 0.05, 0.1, 1.0)}
@@ -70,7 +70,7 @@ class VideoClip:
 class VideoSuite(SuiteHeader):
     clips: list[VideoClip]
     modality: str = "video"
-    resolutions: list[str] = field(default_factory=lambda: ["256", "480"])
+    resolutions: list[str] = field(default_factory=lambda: list(DEFAULT_RESOLUTIONS))
     text_edges: dict[str, tuple[float, ...]] = field(default_factory=lambda: dict(VIDEO_TEXT_EDGES))
     face_edges: dict[str, tuple[float, ...]] = field(default_factory=lambda: dict(VIDEO_FACE_EDGES))
 
